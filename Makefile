@@ -1,0 +1,28 @@
+# The two front-door commands (README): `make smoke` and `make test`. Both set up .venv first.
+VENV ?= .venv
+PYTHON ?= python3
+CORES ?= 2
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup smoke test clean
+
+# torch first, pinned, so that nothing later pulls a multi-GB CUDA build.
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+# The smoke reproduction: the whole DAG on the smoke preset, to reports/.
+smoke: setup
+	snakemake --profile workflow/profiles/local --cores $(CORES) --config preset=smoke
+
+test: setup
+	pytest
+
+clean:
+	rm -rf results logs benchmarks reports .snakemake

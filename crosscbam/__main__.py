@@ -1,0 +1,5 @@
+import sys
+
+from crosscbam.cli import main
+
+sys.exit(main())

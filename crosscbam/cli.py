@@ -1,0 +1,91 @@
+"""The ``crosscbam`` command line: thin wrappers around the package, called by the workflow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from crosscbam.models.checkpoint import CheckpointError
+
+
+def _complexity(args: argparse.Namespace) -> None:
+    from crosscbam.complexity import measure
+    from crosscbam.provenance import provenance
+
+    result = measure(args.name, tuple(args.size) if args.size else None)
+    record = {**result.to_dict(), "provenance": provenance()}
+    if args.json:
+        json.dump(record, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    _, _, height, width = result.input
+    print(f"{result.model} at {height}x{width}")
+    print(f"  params (paper protocol) {result.params:>14,d}  ({result.params / 1e6:.2f} M)")
+    print(f"  params at inference     {result.params_inference:>14,d}")
+    print(f"  params of the aux head  {result.params_aux:>14,d}")
+    print(f"  FLOPs (multiply-adds)   {result.flops:>14,d}  ({result.flops / 1e9:.2f} G)")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from crosscbam import reports
+
+    records = reports.read_records(args.results)
+    if args.table == "complexity":
+        frame = reports.complexity_summary(records)
+        title = "Complexity of every variant (ours)"
+    else:
+        frame = reports.complexity_table(args.table, records, args.preset)
+        title = f"Table {args.table.removeprefix('table')}: ours vs the paper"
+    reports.write_table(frame, args.csv, args.md, title, reports.table_notes(args.table, args.preset))
+
+
+def _variants(args: argparse.Namespace) -> None:
+    from crosscbam.models import VARIANTS
+
+    for name, variant in VARIANTS.items():
+        print(f"{name:<12} {variant.description}")
+
+
+def _size(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be an integer number of pixels, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crosscbam", description="Cross-CBAM reproduction and benchmark suite")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    complexity = commands.add_parser("complexity", help="params and FLOPs under the paper's protocol")
+    complexity.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
+    complexity.add_argument("--size", nargs=2, type=_size, metavar=("H", "W"), help="input size (default: the paper's)")
+    complexity.add_argument("--json", action="store_true", help="print a JSON record with provenance")
+    complexity.set_defaults(func=_complexity)
+
+    report = commands.add_parser("report", help="compile result JSONs into a table (CSV + Markdown)")
+    report.add_argument("table", choices=["table5", "table6", "complexity"])
+    report.add_argument("--results", nargs="+", required=True, help="complexity result JSONs")
+    report.add_argument("--preset", required=True, help="workflow preset that produced the results")
+    report.add_argument("--csv", required=True)
+    report.add_argument("--md", required=True)
+    report.set_defaults(func=_report)
+
+    variants = commands.add_parser("variants", help="list the buildable variants")
+    variants.set_defaults(func=_variants)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, CheckpointError, FileNotFoundError) as error:
+        print(f"crosscbam {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
