@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 
 from crosscbam.models.checkpoint import CheckpointError
+
+#: Stage modules that add their own subcommands through ``add_subcommands(commands)``; imported
+#: lazily at parse time so that ``crosscbam --help`` stays fast and a stage's heavy imports stay local.
+STAGE_CLIS: tuple[str, ...] = ()
 
 
 def _complexity(args: argparse.Namespace) -> None:
@@ -74,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     variants = commands.add_parser("variants", help="list the buildable variants")
     variants.set_defaults(func=_variants)
+
+    for module in STAGE_CLIS:
+        importlib.import_module(module).add_subcommands(commands)
     return parser
 
 
