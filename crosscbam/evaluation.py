@@ -1,0 +1,132 @@
+"""Evaluation under the paper's protocol (Sec. 4.1-4.2, DESIGN.md §4).
+
+* :func:`evaluate`: run a checkpoint on a split. The image is resized to the evaluation size
+  (Cityscapes "Seg50" = 512x1024, "Seg75" = 768x1536; CamVid 720x960), the logits are upsampled
+  bilinearly to the label's full resolution, and one confusion matrix gives mIoU.
+* :func:`score`: score a folder of Cityscapes labelId PNGs (ours or anyone's) against gtFine, with
+  the benchmark's definition of IoU (identical to cityscapesscripts' evaluation).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from crosscbam.metrics import ConfusionMatrix
+from crosscbam.models.heads import resize
+from crosscbam.provenance import provenance
+from crosscbam.training.checkpoints import load_trained_model
+
+CITYSCAPES_FRAME = re.compile(r"^([a-z_]+)_(\d{6})_(\d{6})")
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _result(cm: ConfusionMatrix, class_names: list[str], **fields) -> dict:
+    iou = cm.iou()
+    return {
+        "miou": cm.miou(),
+        "iou_per_class": {name: (None if np.isnan(v) else float(v)) for name, v in zip(class_names, iou)},
+        "pixel_accuracy": cm.pixel_accuracy(),
+        **fields,
+        "provenance": provenance(),
+    }
+
+
+@torch.no_grad()
+def evaluate(checkpoint: str | Path, dataset: str, data_root: str | Path, size: tuple[int, int] | None,
+             split: str = "val", variant: str | None = None, progress: bool = True) -> dict:
+    """mIoU of a checkpoint on ``split``: inference at ``size`` (None: the image's own size),
+    scored at the label's full resolution.
+
+    Returns:
+        ``miou`` (a fraction), ``iou_per_class`` (name -> IoU or None when the class is absent),
+        ``pixel_accuracy``, what was evaluated, and provenance.
+    """
+    from tqdm import tqdm
+
+    from crosscbam.data import DATASETS, build_dataset
+    from crosscbam.data.transforms import EvalTransform
+
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
+    if not Path(data_root).is_dir():
+        raise ValueError(f"data root {data_root} does not exist; prepare the data first (crosscbam data ...)")
+    model, meta = load_trained_model(checkpoint, variant)
+    spec = DATASETS[dataset]
+    if meta.get("num_classes") not in (None, spec.num_classes):
+        raise ValueError(f"checkpoint {checkpoint} predicts {meta['num_classes']} classes, {dataset} has {spec.num_classes}")
+    device = _device()
+    model.to(device)
+    samples = build_dataset(dataset, Path(data_root), split, transform=EvalTransform(size))
+    cm = ConfusionMatrix(spec.num_classes)
+    for index in tqdm(range(len(samples)), desc=f"evaluate {meta['variant']}", disable=not progress):
+        image, label = samples[index]
+        logits = model(image.unsqueeze(0).to(device))
+        logits = resize(logits, label.shape[-2:])
+        cm.update(logits.argmax(1).squeeze(0).cpu(), label)
+    cm.all_reduce()
+    return _result(cm, spec.class_names, dataset=dataset, split=split, size=list(size) if size else None,
+                   n_images=len(samples), variant=meta["variant"], checkpoint=str(checkpoint),
+                   train_config_hash=meta.get("config_hash"), train_config=meta.get("config"))
+
+
+def _cityscapes_tables() -> tuple[np.ndarray, list[str]]:
+    """labelId -> trainId lookup (255 for every class not evaluated) and the 19 class names,
+    from cityscapesscripts' own label table."""
+    from cityscapesscripts.helpers.labels import labels
+
+    lookup = np.full(256, 255, dtype=np.uint8)
+    names = {}
+    for label in labels:
+        if 0 <= label.id < 256 and 0 <= label.trainId < 255 and not label.ignoreInEval:
+            lookup[label.id] = label.trainId
+            names[label.trainId] = label.name
+    return lookup, [names[i] for i in sorted(names)]
+
+
+def _read_png(path: Path) -> np.ndarray:
+    try:
+        with Image.open(path) as image:
+            array = np.asarray(image)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read {path} ({error})") from None
+    if array.ndim != 2:
+        raise ValueError(f"{path} has {array.shape[-1]} channels; expected a single-channel labelId PNG")
+    return array
+
+
+def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") -> dict:
+    """Score labelId PNGs under ``pred`` against ``gt``/gtFine/``split`` (Cityscapes).
+
+    A prediction matches a ground-truth file by its ``<city>_<seq>_<frame>`` prefix, as in the
+    official benchmark. Every ground-truth image needs exactly one prediction of the same size.
+    """
+    if dataset != "cityscapes":
+        raise ValueError(f"score supports the Cityscapes labelId format; got dataset {dataset!r}")
+    gt_files = sorted(Path(gt, "gtFine", split).glob("*/*_gtFine_labelIds.png"))
+    if not gt_files:
+        raise ValueError(f"no *_gtFine_labelIds.png under {Path(gt, 'gtFine', split)}; pass the Cityscapes root as --gt")
+    predictions: dict[str, list[Path]] = {}
+    for path in Path(pred).rglob("*.png"):
+        match = CITYSCAPES_FRAME.match(path.name)
+        if match:
+            predictions.setdefault(match.group(0), []).append(path)
+    lookup, names = _cityscapes_tables()
+    cm = ConfusionMatrix(len(names))
+    for gt_file in gt_files:
+        frame = CITYSCAPES_FRAME.match(gt_file.name).group(0)
+        found = predictions.get(frame, [])
+        if len(found) != 1:
+            raise ValueError(f"{'no' if not found else 'several'} predictions for {gt_file.name} under {pred} (pattern {frame}*.png)")
+        truth, guess = _read_png(gt_file), _read_png(found[0])
+        if truth.shape != guess.shape:
+            raise ValueError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
+        cm.update(torch.from_numpy(lookup[guess].astype(np.int64)), torch.from_numpy(lookup[truth].astype(np.int64)))
+    return _result(cm, names, dataset=dataset, split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))

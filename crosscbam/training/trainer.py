@@ -1,0 +1,265 @@
+"""The training loop (paper Sec. 4.2): SGD + poly schedule, CE + focal loss with an auxiliary head.
+
+One code path from a 2-core CPU (single process) to multi-GPU nodes (``torchrun``: DDP, SyncBN,
+automatic mixed precision). Resumable: re-running the same command continues from the last
+checkpoint, which holds model, optimizer, scheduler, scaler, RNG and data-order state; on a CPU with
+a fixed seed a resumed run ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from crosscbam.models import build_model, canonical_name
+from crosscbam.models.checkpoint import CheckpointError, load_mmseg_checkpoint
+from crosscbam.provenance import provenance
+from crosscbam.training.checkpoints import read_checkpoint, save_atomic
+from crosscbam.training.config import TrainConfig
+from crosscbam.training.losses import SegmentationLoss
+from crosscbam.training.schedule import poly_lr
+
+CHECKPOINT_NAME = "checkpoints/last.pth"
+FINAL_NAME = "final.pth"
+METRICS_NAME = "metrics.jsonl"
+
+
+class EpochIndexed(Dataset):
+    """Wrap a dataset so that a sampler can pass ``(epoch, index)``: the epoch reaches the worker
+    process's own copy of the dataset, whose augmentation RNG derives from (seed, epoch, index)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]):
+        epoch, index = key
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+        return self.dataset[index]
+
+
+class ResumableBatchSampler(Sampler):
+    """Endless batches of ``(epoch, index)``; epoch e is a permutation seeded by (seed, e).
+
+    The position is a pure function of the iteration, so resuming at iteration k replays nothing
+    and skips nothing. Under DDP each rank takes its slice of every global batch.
+    """
+
+    def __init__(self, size: int, batch_size: int, seed: int, start_iteration: int, rank: int = 0, world_size: int = 1) -> None:
+        if size < batch_size:
+            raise ValueError(f"the dataset has {size} samples, fewer than the batch size {batch_size}; lower batch_size or add data")
+        if batch_size % world_size:
+            raise ValueError(f"batch_size {batch_size} is not divisible by the {world_size} processes")
+        self.size, self.batch_size, self.seed = size, batch_size, seed
+        self.start_iteration, self.rank, self.world_size = start_iteration, rank, world_size
+        self.batches_per_epoch = size // batch_size
+
+    def __iter__(self):
+        iteration = self.start_iteration
+        per_rank = self.batch_size // self.world_size
+        while True:
+            epoch, position = divmod(iteration, self.batches_per_epoch)
+            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
+            batch = order[position * self.batch_size : (position + 1) * self.batch_size]
+            yield [(epoch, int(i)) for i in batch[self.rank * per_rank : (self.rank + 1) * per_rank]]
+            iteration += 1
+
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, local_rank, world_size); initialises the process group under torchrun."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if world_size > 1:
+        return dist.get_rank(), int(os.environ.get("LOCAL_RANK", "0")), world_size
+    return 0, 0, 1
+
+
+def _sha256_prefix_check(path: Path) -> None:
+    """MMSeg names checkpoints ``<name>-<first 8 hex digits of sha256>.pth``; verify that prefix."""
+    match = re.search(r"-([0-9a-f]{8})\.pth$", path.name)
+    if not match:
+        return
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if not digest.startswith(match.group(1)):
+        raise CheckpointError(f"pretrained checkpoint {path} has sha256 {digest[:8]}..., its name says {match.group(1)}; re-download it")
+
+
+def _build_dataset(config: TrainConfig) -> Dataset:
+    from crosscbam.data import build_dataset
+    from crosscbam.data.transforms import TrainTransform
+
+    transform = TrainTransform(crop_size=config.crop_size, scale_range=config.scale_range, base_size=config.base_size, flip=config.flip)
+    return build_dataset(config.dataset, Path(config.data_root), "train", transform=transform, seed=config.seed)
+
+
+def _num_classes(dataset_name: str) -> int:
+    from crosscbam.data import DATASETS
+
+    return DATASETS[dataset_name].num_classes
+
+
+def _check_output(out: Path, config_hash: str) -> dict | None:
+    """The resumable checkpoint of the same run, or None; refuse an output of another run."""
+    for name in (FINAL_NAME, CHECKPOINT_NAME):
+        path = out / name
+        if path.exists():
+            checkpoint = read_checkpoint(path)
+            if checkpoint.get("config_hash") != config_hash:
+                raise ValueError(
+                    f"{out} holds a run with another configuration ({path.name}: config {checkpoint.get('config_hash')}, "
+                    f"this run: {config_hash}); choose another --out or remove it"
+                )
+            return checkpoint
+    return None
+
+
+def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int | None = None) -> Path:
+    """Train (or resume, or find complete) the run described by ``config``; return ``final.pth``.
+
+    Args:
+        config: a validated :class:`TrainConfig`.
+        dataset: the training set; built from ``config`` when omitted (tests inject small ones).
+        num_classes: defaults to the dataset's.
+    """
+    config.validate()
+    variant = canonical_name(config.variant)
+    if dataset is None and not Path(config.data_root).is_dir():
+        raise ValueError(f"data root {config.data_root} does not exist; prepare the data first (crosscbam data ...)")
+    out = Path(config.out)
+    config_hash = config.config_hash()
+    previous = _check_output(out, config_hash)
+    if previous is not None and "optimizer" not in previous:
+        return out / FINAL_NAME  # complete already
+
+    rank, local_rank, world_size = _distributed()
+    device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    use_amp = config.amp and device.type == "cuda"
+    dataset = dataset if dataset is not None else _build_dataset(config)
+    classes = num_classes or _num_classes(config.dataset)
+
+    torch.manual_seed(config.seed)
+    model = build_model(variant, classes)
+    if config.pretrained:
+        pretrained = Path(config.pretrained)
+        _sha256_prefix_check(pretrained)
+        load_mmseg_checkpoint(model, pretrained)
+    model.to(device)
+    if world_size > 1:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        model = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    schedule = dict(base_lr=config.lr, max_iters=config.iterations, power=config.power, min_lr=config.min_lr,
+                    warmup_iters=config.warmup_iters, warmup_ratio=config.warmup_ratio)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: poly_lr(it, **schedule) / config.lr)
+    scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
+    criterion = SegmentationLoss(config.alpha, config.gamma, config.aux_weight)
+
+    iteration, elapsed = 0, 0.0
+    if previous is not None:
+        target = model.module if world_size > 1 else model
+        target.load_state_dict(previous["model"])
+        optimizer.load_state_dict(previous["optimizer"])
+        scheduler.load_state_dict(previous["scheduler"])
+        scaler.load_state_dict(previous["scaler"])
+        torch.set_rng_state(previous["rng"]["torch"])
+        if device.type == "cuda" and previous["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(previous["rng"]["cuda"], device)
+        iteration, elapsed = previous["iteration"], previous["elapsed_s"]
+
+    metrics_path = out / METRICS_NAME
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        _truncate_metrics(metrics_path, iteration)
+        (out / "config.json").write_text(json.dumps({**dataclasses.asdict(config), "config_hash": config_hash}, indent=2, default=list))
+
+    sampler = ResumableBatchSampler(len(dataset), config.batch_size, config.seed, iteration, rank, world_size)
+    # An explicit generator keeps the DataLoader from drawing on the global RNG (dropout's), which
+    # would make a resumed run diverge from an uninterrupted one.
+    loader = DataLoader(EpochIndexed(dataset), batch_sampler=sampler, num_workers=config.workers,
+                        pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(config.seed),
+                        persistent_workers=config.workers > 0)
+
+    def snapshot(final: bool) -> dict:
+        target = model.module if world_size > 1 else model
+        record = {"model": target.state_dict(), "variant": variant, "dataset": config.dataset, "num_classes": classes,
+                  "config": json.loads(json.dumps(dataclasses.asdict(config), default=list)), "config_hash": config_hash,
+                  "iteration": iteration, "elapsed_s": elapsed}
+        if final:
+            return {**record, "provenance": provenance()}
+        return {**record, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+                "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}}
+
+    progress = _progress_bar(config, iteration, rank)
+    model.train()
+    window_start, window_images = time.perf_counter(), 0
+    batches = iter(loader)
+    while iteration < config.iterations:
+        step_start = time.perf_counter()
+        images, labels = next(batches)
+        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            main, aux = model(images)
+        loss, parts = criterion(main.float(), None if aux is None else aux.float(), labels)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss is {loss.item()} at iteration {iteration}; lower lr (now {scheduler.get_last_lr()[0]:.3g})")
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        lr = scheduler.get_last_lr()[0]
+        scheduler.step()
+        iteration += 1
+        elapsed += time.perf_counter() - step_start
+        window_images += images.shape[0] * world_size
+        if rank == 0:
+            rate = window_images / max(time.perf_counter() - window_start, 1e-9)
+            progress.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}", img_s=f"{rate:.1f}", refresh=False)
+            progress.update(1)
+            if iteration % config.log_every == 0 or iteration == config.iterations:
+                _append_metrics(metrics_path, {"iteration": iteration, "loss": loss.item(), **parts, "lr": lr,
+                                               "images_per_s": rate, "elapsed_s": elapsed})
+                window_start, window_images = time.perf_counter(), 0
+            if iteration % config.checkpoint_every == 0 and iteration < config.iterations:
+                save_atomic(snapshot(final=False), out / CHECKPOINT_NAME)
+    progress.close()
+    if rank == 0:
+        save_atomic(snapshot(final=True), out / FINAL_NAME)
+        (out / CHECKPOINT_NAME).unlink(missing_ok=True)
+    if world_size > 1:
+        dist.barrier()
+    return out / FINAL_NAME
+
+
+def _progress_bar(config: TrainConfig, start: int, rank: int):
+    from tqdm import tqdm
+
+    return tqdm(total=config.iterations, initial=start, desc=f"train {config.variant}/{config.dataset}",
+                disable=rank != 0 or not config.progress, unit="it", dynamic_ncols=True)
+
+
+def _append_metrics(path: Path, record: dict) -> None:
+    with path.open("a") as stream:
+        stream.write(json.dumps(record) + "\n")
+
+
+def _truncate_metrics(path: Path, iteration: int) -> None:
+    """Drop log lines past the resumed iteration (written by a run that was killed after them)."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["iteration"] <= iteration]
+    path.write_text("".join(line + "\n" for line in kept))
+

@@ -1,0 +1,65 @@
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from crosscbam.evaluation import score
+
+
+def write_case(root, n_images=3, shape=(24, 40), seed=0):
+    """A tiny gtFine tree and a prediction folder with random Cityscapes labelIds (some classes absent)."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([0, 1, 4, 7, 8, 9, 11, 13, 17, 21, 23, 24, 26, 33])  # void, eval and non-eval ids
+    gt_dir, pred_dir = root / "gtFine" / "val" / "aachen", root / "pred"
+    gt_dir.mkdir(parents=True)
+    pred_dir.mkdir()
+    gt_files, pred_files = [], []
+    for i in range(n_images):
+        truth = rng.choice(ids, size=shape).astype(np.uint8)
+        guess = np.where(rng.random(shape) < 0.6, truth, rng.choice(ids, size=shape)).astype(np.uint8)
+        gt_files.append(gt_dir / f"aachen_000000_{i:06d}_gtFine_labelIds.png")
+        pred_files.append(pred_dir / f"aachen_000000_{i:06d}_leftImg8bit.png")
+        Image.fromarray(truth).save(gt_files[-1])
+        Image.fromarray(guess).save(pred_files[-1])
+    return gt_files, pred_files
+
+
+def test_score_equals_the_official_cityscapes_evaluation(tmp_path):
+    from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as official
+
+    gt_files, pred_files = write_case(tmp_path)
+    ours = score("cityscapes", tmp_path, tmp_path / "pred")
+
+    official.args.evalInstLevelScore = False
+    official.args.quiet = True
+    official.args.JSONOutput = False
+    theirs = official.evaluateImgLists([str(p) for p in pred_files], [str(g) for g in gt_files], official.args)
+
+    assert ours["miou"] == pytest.approx(theirs["averageScoreClasses"], abs=1e-6)
+    for name, value in ours["iou_per_class"].items():
+        reference = theirs["classScores"][name]
+        assert (value is None and math.isnan(reference)) or value == pytest.approx(reference, abs=1e-6), name
+    assert ours["n_images"] == 3 and 0 < ours["miou"] < 1
+
+
+def test_perfect_predictions_score_one(tmp_path):
+    gt_files, _ = write_case(tmp_path)
+    for gt_file in gt_files:
+        (tmp_path / "pred" / gt_file.name.replace("gtFine_labelIds", "leftImg8bit")).write_bytes(gt_file.read_bytes())
+    assert score("cityscapes", tmp_path, tmp_path / "pred")["miou"] == 1.0
+
+
+def test_missing_or_mismatched_predictions_are_named(tmp_path):
+    gt_files, pred_files = write_case(tmp_path)
+    pred_files[1].unlink()
+    with pytest.raises(ValueError, match="no predictions for aachen_000000_000001_gtFine_labelIds.png"):
+        score("cityscapes", tmp_path, tmp_path / "pred")
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(pred_files[1])
+    with pytest.raises(ValueError, match="is 5x5, its ground truth .* is 40x24"):
+        score("cityscapes", tmp_path, tmp_path / "pred")
+
+
+def test_an_empty_ground_truth_root_says_what_to_pass(tmp_path):
+    with pytest.raises(ValueError, match="pass the Cityscapes root as --gt"):
+        score("cityscapes", tmp_path, tmp_path)

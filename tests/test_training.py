@@ -1,0 +1,129 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from crosscbam.training import make_config, train
+from crosscbam.training.trainer import ResumableBatchSampler
+
+sys.path.insert(0, str(Path(__file__).parent))
+from training_helpers import BlobDataset  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_config(out, **overrides):
+    settings = ["iterations=6", "batch_size=2", "checkpoint_every=2", "log_every=1", "lr=0.01", "warmup_iters=0", "progress=false"]
+    settings += [f"{k}={v}" for k, v in overrides.items()]
+    return make_config("M1-c128", "cityscapes", str(out), str(out), preset="smoke", seed=3, overrides=settings)
+
+
+def weights(path):
+    return torch.load(path, map_location="cpu", weights_only=True)["model"]
+
+
+def test_sampler_position_is_a_function_of_the_iteration():
+    full = ResumableBatchSampler(10, 4, seed=1, start_iteration=0)
+    batches = [b for _, b in zip(range(7), full)]
+    resumed = ResumableBatchSampler(10, 4, seed=1, start_iteration=4)
+    assert [b for _, b in zip(range(3), resumed)] == batches[4:]
+    assert batches[0][0][0] == 0 and batches[2][0][0] == 1  # 2 batches per epoch, then epoch 1
+    assert len({i for _, i in batches[0] + batches[1]}) == 8  # no repeats within an epoch
+
+
+def test_sampler_refuses_a_dataset_smaller_than_a_batch():
+    with pytest.raises(ValueError, match="fewer than the batch size"):
+        ResumableBatchSampler(3, 4, seed=0, start_iteration=0)
+
+
+def test_training_writes_metrics_and_a_final_checkpoint(tmp_path):
+    final = train(tiny_config(tmp_path / "run"), dataset=BlobDataset(), num_classes=2)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in lines] == [1, 2, 3, 4, 5, 6]
+    assert {"loss", "loss_ce", "loss_focal", "loss_aux", "lr", "images_per_s"} <= set(lines[0])
+    assert lines[0]["lr"] > lines[-1]["lr"]
+    checkpoint = torch.load(final, map_location="cpu", weights_only=True)
+    assert checkpoint["variant"] == "M1-c128" and checkpoint["iteration"] == 6 and "optimizer" not in checkpoint
+    assert not (tmp_path / "run" / "checkpoints" / "last.pth").exists()
+    before = final.stat().st_mtime_ns
+    assert train(tiny_config(tmp_path / "run"), dataset=BlobDataset(), num_classes=2) == final  # complete: no-op
+    assert final.stat().st_mtime_ns == before
+
+
+def test_training_learns_the_blob_task(tmp_path):
+    config = tiny_config(tmp_path / "run", iterations=30, lr=0.05, warmup_iters=0)
+    final = train(config, dataset=BlobDataset(size=8), num_classes=2)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert sum(r["loss"] for r in lines[-5:]) < 0.5 * sum(r["loss"] for r in lines[:5])
+    assert final.exists()
+
+
+def test_an_output_of_another_run_is_never_overwritten(tmp_path):
+    train(tiny_config(tmp_path / "run"), dataset=BlobDataset(), num_classes=2)
+    content = (tmp_path / "run" / "final.pth").read_bytes()
+    with pytest.raises(ValueError, match="another configuration"):
+        train(tiny_config(tmp_path / "run", lr=0.02), dataset=BlobDataset(), num_classes=2)
+    assert (tmp_path / "run" / "final.pth").read_bytes() == content
+
+
+@pytest.mark.parametrize("override, message", [("iterations=-5", "iterations must be a positive"),
+                                               ("lr=abc", "cannot read 'abc'"), ("speed=3", "key one of")])
+def test_bad_settings_are_one_line_errors(tmp_path, override, message):
+    with pytest.raises(ValueError, match=message):
+        make_config("M1", "cityscapes", str(tmp_path), str(tmp_path / "out"), overrides=[override])
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_data_root_is_reported_before_anything_is_written(tmp_path):
+    config = make_config("M1", "cityscapes", str(tmp_path / "absent"), str(tmp_path / "out"))
+    with pytest.raises(ValueError, match="data root .*absent does not exist"):
+        train(config)
+    assert not (tmp_path / "out").exists()
+
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from training_helpers import BlobDataset
+    from crosscbam.training import make_config, train
+    config = make_config("M1-c128", "cityscapes", {out!r}, {out!r}, preset="smoke", seed=3,
+                         overrides=["iterations=10", "batch_size=2", "checkpoint_every=2", "log_every=1", "progress=false"])
+    train(config, dataset=BlobDataset(), num_classes=2)
+""")
+
+
+def run_script(out: Path) -> subprocess.Popen:
+    script = SCRIPT.format(tests=str(Path(__file__).parent), out=str(out))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-c", script], env=env, cwd=REPO)
+
+
+def test_sigkill_then_rerun_ends_with_the_uninterrupted_weights(tmp_path):
+    reference = run_script(tmp_path / "reference")
+    assert reference.wait(timeout=300) == 0
+
+    interrupted = run_script(tmp_path / "resumed")
+    checkpoint = tmp_path / "resumed" / "checkpoints" / "last.pth"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and interrupted.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert interrupted.poll() is None, "the run finished before it could be killed"
+    interrupted.send_signal(signal.SIGKILL)
+    interrupted.wait()
+    assert not (tmp_path / "resumed" / "final.pth").exists()
+    resumed_from = torch.load(checkpoint, map_location="cpu", weights_only=True)["iteration"]
+    assert 2 <= resumed_from < 10
+
+    assert run_script(tmp_path / "resumed").wait(timeout=300) == 0
+    ours, theirs = weights(tmp_path / "resumed" / "final.pth"), weights(tmp_path / "reference" / "final.pth")
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours), "resumed weights differ from the uninterrupted run"
+    logged = [json.loads(line)["iteration"] for line in (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()]
+    assert logged == list(range(1, 11))
