@@ -1,0 +1,90 @@
+"""``crosscbam train``, ``evaluate``, ``score`` and ``predict``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+
+def _write_json(record: dict, path: str | None) -> None:
+    text = json.dumps(record, indent=2, default=str) + "\n"
+    if path is None:
+        print(text, end="")
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text)
+    temporary.replace(target)
+
+
+def _train(args: argparse.Namespace) -> None:
+    from crosscbam.training import make_config, train
+
+    config = make_config(args.variant, args.dataset, args.data_root, args.out, args.preset, args.seed, args.set)
+    started = time.perf_counter()
+    final = train(config)
+    print(f"{final} (config {config.config_hash()}, {time.perf_counter() - started:.1f} s this call)")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from crosscbam.evaluation import evaluate
+
+    size = tuple(args.size) if args.size else None
+    result = evaluate(args.checkpoint, args.dataset, args.data_root, size, args.split, args.variant)
+    _write_json(result, args.out)
+
+
+def _score(args: argparse.Namespace) -> None:
+    from crosscbam.evaluation import score
+
+    _write_json(score(args.dataset, args.gt, args.pred, args.split), args.out)
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from crosscbam.evaluation import predict
+
+    written = predict(args.checkpoint, args.input, args.out, tuple(args.size) if args.size else None, args.variant, args.dataset)
+    print(f"{written} images -> {args.out}")
+
+
+def add_subcommands(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser("train", help="train a variant (resumes an interrupted run of the same command)")
+    train.add_argument("--variant", required=True)
+    train.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
+    train.add_argument("--data-root", required=True)
+    train.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final.pth)")
+    train.add_argument("--preset", default="smoke", choices=["smoke", "full"])
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value (repeatable)")
+    train.set_defaults(func=_train)
+
+    evaluate = commands.add_parser("evaluate", help="mIoU of a checkpoint (inference at --size, scored at full resolution)")
+    evaluate.add_argument("--checkpoint", required=True)
+    evaluate.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
+    evaluate.add_argument("--data-root", required=True)
+    evaluate.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), help="inference size (default: the image's own)")
+    evaluate.add_argument("--split", default="val")
+    evaluate.add_argument("--variant", help="required for an MMSeg checkpoint; checked against ours")
+    evaluate.add_argument("--out", help="JSON path (default: stdout)")
+    evaluate.set_defaults(func=_evaluate)
+
+    score = commands.add_parser("score", help="score a folder of Cityscapes labelId PNGs against gtFine")
+    score.add_argument("--dataset", required=True, choices=["cityscapes"])
+    score.add_argument("--gt", required=True, help="Cityscapes root (holding gtFine/)")
+    score.add_argument("--pred", required=True)
+    score.add_argument("--split", default="val")
+    score.add_argument("--out", help="JSON path (default: stdout)")
+    score.set_defaults(func=_score)
+
+    predict = commands.add_parser("predict", help="labelId PNGs (test-server format), colour maps and overlays")
+    predict.add_argument("--checkpoint", required=True)
+    predict.add_argument("--input", required=True, help="folder of images (searched recursively)")
+    predict.add_argument("--out", required=True)
+    predict.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), help="inference size (default: the image's own)")
+    predict.add_argument("--variant")
+    predict.add_argument("--dataset", choices=["cityscapes", "camvid"], help="default: the checkpoint's")
+    predict.set_defaults(func=_predict)
