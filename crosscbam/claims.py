@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -121,7 +122,9 @@ def _matches(stated: object, value: object, tolerance: float) -> bool:
 
 def _evaluate(expression: str, namespace: dict) -> object:
     value = eval(expression, {"__builtins__": {"max": max, "min": min, "all": all, "abs": abs}}, namespace)  # noqa: S307 (our own data file)
-    return bool(value) if isinstance(value, bool) else (round(float(value), 4) if not isinstance(value, str) else value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return round(float(value), 4)
 
 
 def audit(results: Results) -> pd.DataFrame:

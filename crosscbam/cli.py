@@ -11,7 +11,10 @@ from crosscbam.models.checkpoint import CheckpointError
 
 #: Stage modules that add their own subcommands through ``add_subcommands(commands)``; imported
 #: lazily at parse time so that ``crosscbam --help`` stays fast and a stage's heavy imports stay local.
-STAGE_CLIS: tuple[str, ...] = ()
+STAGE_CLIS: tuple[str, ...] = (
+    "crosscbam.training.cli",
+    "crosscbam.speed.cli",
+)
 
 
 def _complexity(args: argparse.Namespace) -> None:
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, CheckpointError, FileNotFoundError) as error:
+    except (ValueError, CheckpointError, FileNotFoundError, FloatingPointError) as error:
         print(f"crosscbam {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

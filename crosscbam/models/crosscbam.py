@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from crosscbam.models.heads import CrossCBAMHead, FCNHead, SEASPPHead, resize
 from crosscbam.models.stdc import STDCNet, stdc_net
+from crosscbam.models.stdc_seg import STDCSegHead
 
 #: Smallest input side the network accepts: stage 5 is at 1/32.
 MIN_INPUT_SIDE = 32
@@ -22,7 +23,8 @@ class Variant:
 
     Attributes:
         backbone: ``"stdc1"`` (M) or ``"stdc2"`` (L).
-        head: ``"cross_cbam"`` (Fig. 1), ``"se_aspp"`` or ``"fcn"`` (Table 4 ablations).
+        head: ``"cross_cbam"`` (Fig. 1), ``"se_aspp"`` or ``"fcn"`` (Table 4 ablations), or
+            ``"stdc_seg"`` (STDC-Seg's context path + FFM + FCN head, the Table 2 speed reference).
         context: context module of the Cross-CBAM head, ``"se_aspp"`` or ``"conv"``.
         aspp_channels: C, the SE-ASPP / context width (Table 6).
         dilations: SE-ASPP rates (Table 5).
@@ -63,6 +65,8 @@ VARIANTS: dict[str, Variant] = {
     "M1-seaspp": Variant(head="se_aspp", aux_head=False, description="STDC1 + SE-ASPP (Table 4)"),
     "M1-ccbam": Variant(context="conv", aux_head=False, description="STDC1 + CCBAM (Table 4)"),
     "M1-noaux": Variant(aux_head=False, description="STDC1 + SE-ASPP + CCBAM (Table 4)"),
+    "STDC1-Seg": Variant(head="stdc_seg", aux_head=False, description="STDC1-Seg inference network, same-run FPS reference (Table 2)"),
+    "STDC2-Seg": Variant(backbone="stdc2", head="stdc_seg", aux_head=False, description="STDC2-Seg inference network, same-run FPS reference (Table 2)"),
 }
 
 
@@ -149,6 +153,8 @@ def build_model(name: str, num_classes: int | None = None) -> CrossCBAM:
         head = SEASPPHead(s5, variant.aspp_channels, variant.dilations, classes)
     elif variant.head == "fcn":
         head = FCNHead(s5, variant.aspp_channels, classes, in_index=2)
+    elif variant.head == "stdc_seg":
+        head = STDCSegHead(backbone.out_channels, classes)
     else:
         raise ValueError(f"unknown head {variant.head!r}")
     aux = FCNHead(s4, 128, classes, in_index=1) if variant.aux_head else None
