@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import sys
+from pathlib import Path
 
 from crosscbam.models.checkpoint import CheckpointError
 
@@ -22,7 +23,7 @@ def _complexity(args: argparse.Namespace) -> None:
     from crosscbam.provenance import provenance
 
     result = measure(args.name, tuple(args.size) if args.size else None)
-    record = {**result.to_dict(), "provenance": provenance()}
+    record = {"kind": "complexity", **result.to_dict(), "provenance": provenance()}
     if args.json:
         json.dump(record, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -40,12 +41,23 @@ def _report(args: argparse.Namespace) -> None:
 
     records = reports.read_records(args.results)
     if args.table == "complexity":
-        frame = reports.complexity_summary(records)
-        title = "Complexity of every variant (ours)"
+        frame, title = reports.complexity_summary(records), "Complexity of every variant (ours)"
+    elif args.table == "claims":
+        from crosscbam.claims import Results, audit
+
+        frame, title = audit(Results(records, args.preset)), "Claims audit: the paper's text against its tables, the authors' code and our results"
     else:
-        frame = reports.complexity_table(args.table, records, args.preset)
+        frame = reports.compile_table(args.table, records, args.preset)
         title = f"Table {args.table.removeprefix('table')}: ours vs the paper"
     reports.write_table(frame, args.csv, args.md, title, reports.table_notes(args.table, args.preset))
+
+
+def _aggregate(args: argparse.Namespace) -> None:
+    from crosscbam import reports
+
+    record = reports.aggregate_evaluations(reports.read_records(args.results), args.model, args.preset, args.data)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
 
 
 def _variants(args: argparse.Namespace) -> None:
@@ -73,12 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
     complexity.set_defaults(func=_complexity)
 
     report = commands.add_parser("report", help="compile result JSONs into a table (CSV + Markdown)")
-    report.add_argument("table", choices=["table5", "table6", "complexity"])
-    report.add_argument("--results", nargs="+", required=True, help="complexity result JSONs")
+    report.add_argument("table", choices=["table2", "table3", "table4", "table5", "table6", "complexity", "claims"])
+    report.add_argument("--results", nargs="*", default=[], help="result JSONs (complexity, aggregated evaluation, FPS)")
     report.add_argument("--preset", required=True, help="workflow preset that produced the results")
     report.add_argument("--csv", required=True)
     report.add_argument("--md", required=True)
     report.set_defaults(func=_report)
+
+    aggregate = commands.add_parser("aggregate", help="mean and std over seeds of evaluation JSONs")
+    aggregate.add_argument("--model", required=True, help="the table row's variant (e.g. M2 for M1 weights at 768x1536)")
+    aggregate.add_argument("--results", nargs="+", required=True, help="per-seed evaluation JSONs")
+    aggregate.add_argument("--preset", required=True)
+    aggregate.add_argument("--data", required=True, choices=["synthetic", "real"])
+    aggregate.add_argument("--out", required=True)
+    aggregate.set_defaults(func=_aggregate)
 
     variants = commands.add_parser("variants", help="list the buildable variants")
     variants.set_defaults(func=_variants)

@@ -1,109 +1,256 @@
-"""Compile result JSONs into the paper's tables: ours next to the paper's, the difference, a verdict
-and the provenance of every number of ours. Paper values come only from :mod:`crosscbam.paper`.
+"""Compile result JSONs into the paper's Tables 2-6: ours next to the paper's value, the difference,
+a verdict within stated tolerances, and the provenance of every number of ours. Paper values come
+only from :mod:`crosscbam.paper`; rows of methods we do not build keep the paper's values only.
+
+Result records (JSON) are told apart by ``kind``: ``complexity`` (``crosscbam complexity --json``),
+``evaluation`` (seeds aggregated by :func:`aggregate_evaluations`) and FPS records
+(``crosscbam fps --json``, recognised by their ``timing``).
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import pandas as pd
 
+from crosscbam.models import get_variant
 from crosscbam.paper import caption, paper_table
 
-#: Relative tolerances for a "consistent" complexity verdict (issue 2: params 0.1 %, FLOPs 0.5 %).
+#: Relative tolerances for a "consistent" complexity verdict (params 0.1 %, FLOPs 0.5 %).
 COMPLEXITY_TOLERANCE = {"params_m": 0.001, "gflops": 0.005}
+#: mIoU tolerance in points for a "consistent" verdict (full preset only).
+MIOU_TOLERANCE_POINTS = 1.0
+#: Relative tolerance of our FPS ratio to the same-run reference against the paper's ratio.
+FPS_RATIO_TOLERANCE = 0.10
 #: Decimals kept per metric in the tables.
-DECIMALS = {"gflops": 3, "params_m": 4, "miou": 2, "fps": 1}
-#: Tables whose rows compare complexity with the paper.
-COMPLEXITY_TABLES = ("table5", "table6")
-#: Metrics filled by later stages (training, speed); their columns exist, empty until then.
-PENDING_METRICS = ("miou", "fps")
+DECIMALS = {"gflops": 3, "params_m": 4, "miou": 2, "fps": 1, "ratio": 3}
+#: Which dataset each table's mIoU comes from, and its mIoU columns we can reproduce.
+TABLE_DATASET = {"table2": "cityscapes", "table3": "camvid", "table4": "cityscapes", "table5": "cityscapes", "table6": "cityscapes"}
+#: Paper rows of the STDC-Seg reference networks we time (model name in the table -> our variant).
+REFERENCE_ROWS = {
+    "table2": {"STDC1-Seg50": "STDC1-Seg", "STDC2-Seg50": "STDC2-Seg", "STDC1-Seg75": "STDC1-Seg", "STDC2-Seg75": "STDC2-Seg"},
+    "table3": {"STDC1-Seg": "STDC1-Seg", "STDC2-Seg": "STDC2-Seg"},
+}
+NOT_COMPARABLE = "not comparable"
 
 
-def read_records(paths: list[str | Path]) -> dict[str, dict]:
-    """Result JSONs keyed by model name; a malformed file raises naming the file."""
-    records = {}
+def read_records(paths: list[str | Path]) -> list[dict]:
+    """Result JSONs; a malformed file raises naming the file."""
+    records = []
     for path in paths:
         try:
             record = json.loads(Path(path).read_text())
-            records[record["model"]] = record
+            record["model"]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ValueError(f"result file {path} is not a crosscbam result JSON ({error})") from None
+        records.append(record)
     return records
 
 
-def _protocol(record: dict) -> str:
+def _kind(record: dict) -> str:
+    return "fps" if "timing" in record and "backend" in record else record.get("kind", "")
+
+
+def aggregate_evaluations(records: list[dict], model: str, preset: str, data: str) -> dict:
+    """Mean and standard deviation over seeds of per-seed evaluation results of one table row."""
+    if not records:
+        raise ValueError(f"no evaluation results to aggregate for {model}")
+    mious = [r["miou"] for r in records]
+    classes = records[0]["iou_per_class"]
+    per_class = {
+        name: (statistics.fmean(vals) if (vals := [r["iou_per_class"][name] for r in records if r["iou_per_class"][name] is not None]) else None)
+        for name in classes
+    }
+    return {
+        "kind": "evaluation",
+        "model": model,
+        "trained_variant": records[0]["variant"],
+        "dataset": records[0]["dataset"],
+        "size": records[0]["size"],
+        "split": records[0]["split"],
+        "miou_mean": statistics.fmean(mious),
+        "miou_std": statistics.stdev(mious) if len(mious) > 1 else 0.0,
+        "miou_per_seed": mious,
+        "n_seeds": len(mious),
+        "iou_per_class_mean": per_class,
+        "preset": preset,
+        "data": data,
+        "train_config_hashes": sorted({r.get("train_config_hash") or "" for r in records}),
+        "provenance": records[0]["provenance"],
+    }
+
+
+def _provenance(preset: str, data: str, record: dict, backend: str) -> str:
+    prov = record.get("provenance", {})
+    return f"preset={preset}; data={data}; device={prov.get('device', '?')}; backend={backend}; commit={prov.get('commit', '?')}"
+
+
+def _complexity_columns(row: dict, record: dict | None, preset: str) -> dict:
+    out: dict = {}
+    for metric, tolerance in COMPLEXITY_TOLERANCE.items():
+        ours = None if record is None else record[metric]
+        paper = row[metric]
+        out[metric] = None if ours is None else round(ours, DECIMALS[metric])
+        out[f"{metric}_paper"] = paper
+        out[f"{metric}_delta"] = None if ours is None else round(ours - paper, DECIMALS[metric])
+    if record is None:
+        out["complexity_verdict"] = "not built here" if row.get("variant") is None else "missing result"
+        return out
+    out["params_inference_m"] = round(record["params_inference"] / 1e6, DECIMALS["params_m"])
+    parts, consistent = [], True
+    for metric, tolerance in COMPLEXITY_TOLERANCE.items():
+        relative = (record[metric] - row[metric]) / row[metric]
+        consistent &= abs(relative) <= tolerance
+        parts.append(f"{metric} {relative:+.2%} (tol. {tolerance:.1%})")
+    out["complexity_verdict"] = ("consistent" if consistent else "inconsistent") + ": " + ", ".join(parts)
     _, _, height, width = record["input"]
-    return (
+    libraries = record["provenance"].get("libraries", {})
+    out["complexity_protocol"] = (
         f"fvcore multiply-adds at 1x3x{height}x{width} through the decode head (BatchNorm counted); "
         "params incl. auxiliary head and the authors' unused SE-ASPP classifier"
     )
+    out["complexity_provenance"] = _provenance(preset, "none (zero input)", record, f"fvcore {libraries.get('fvcore')}")
+    return out
 
 
-def _verdict(row: dict) -> str:
-    parts, consistent = [], True
-    for metric, tolerance in COMPLEXITY_TOLERANCE.items():
-        ours, paper = row[metric], row[f"{metric}_paper"]
-        relative = (ours - paper) / paper
-        consistent &= abs(relative) <= tolerance
-        parts.append(f"{metric} {relative:+.2%} (tol. {tolerance:.1%})")
-    return ("consistent" if consistent else "inconsistent") + ": " + ", ".join(parts)
+def _miou_columns(column: str, paper_value: float | None, record: dict | None, built: bool) -> dict:
+    out = {column: None, f"{column}_paper": paper_value, f"{column}_delta": None, f"{column}_std": None}
+    if record is None:
+        out[f"{column}_verdict"] = "missing result" if built else "not built here"
+        return out
+    ours = 100 * record["miou_mean"]
+    out[column] = round(ours, DECIMALS["miou"])
+    out[f"{column}_std"] = round(100 * record["miou_std"], DECIMALS["miou"])
+    if paper_value is not None and paper_value == paper_value:
+        out[f"{column}_delta"] = round(ours - paper_value, DECIMALS["miou"])
+    if record["preset"] != "full" or record["data"] != "real":
+        out[f"{column}_verdict"] = f"{NOT_COMPARABLE}: {record['preset']} preset on {record['data']} data"
+    elif paper_value is None or paper_value != paper_value:
+        out[f"{column}_verdict"] = "no paper value"
+    else:
+        ok = abs(ours - paper_value) <= MIOU_TOLERANCE_POINTS
+        out[f"{column}_verdict"] = f"{'consistent' if ok else 'inconsistent'} (tol. {MIOU_TOLERANCE_POINTS} points)"
+    out[f"{column}_provenance"] = _provenance(record["preset"], record["data"], record, "torch") + f"; seeds={record['n_seeds']}"
+    return out
 
 
-def complexity_table(table: str, records: dict[str, dict], preset: str) -> pd.DataFrame:
-    """Table 5 or 6: one row per paper row, complexity of ours vs the paper's.
+def _fps_columns(row: dict, ours_fps: float | None, record: dict | None, ratio: float | None, paper_ratio: float | None,
+                 preset: str, built: bool) -> dict:
+    out = {"fps": None if ours_fps is None else round(ours_fps, DECIMALS["fps"]), "fps_paper": row.get("fps"),
+           "fps_ratio": None if ratio is None else round(ratio, DECIMALS["ratio"]),
+           "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None}
+    if record is None:
+        out["fps_verdict"] = "missing result" if built else "not built here"
+        return out
+    if ratio is not None and paper_ratio is not None:
+        out["fps_ratio_delta"] = round(ratio - paper_ratio, DECIMALS["ratio"])
+    backend = f"{record['backend']} {record['precision']}"
+    if record["backend"] != "tensorrt":
+        out["fps_verdict"] = f"{NOT_COMPARABLE}: {backend} on {record['provenance'].get('device', '?')}; the paper timed TensorRT on a GTX 1080Ti"
+    elif ratio is None or paper_ratio is None:
+        out["fps_verdict"] = "no same-run reference"
+    else:
+        ok = abs(ratio / paper_ratio - 1) <= FPS_RATIO_TOLERANCE
+        out["fps_verdict"] = f"{'consistent' if ok else 'inconsistent'}: ratio to {record['reference']['model']} (tol. {FPS_RATIO_TOLERANCE:.0%})"
+    out["fps_provenance"] = _provenance(preset, "random input", record, backend) + f"; input={'x'.join(map(str, record['input'][2:]))}"
+    return out
 
-    Args:
-        table: ``"table5"`` or ``"table6"``.
-        records: complexity result JSONs keyed by model name (see ``crosscbam complexity --json``).
-        preset: the workflow preset that produced the records (recorded, never interpreted).
-    """
-    if table not in COMPLEXITY_TABLES:
-        raise ValueError(f"complexity columns exist for {', '.join(COMPLEXITY_TABLES)}, not {table!r}")
+
+def _pick_fps(fps_records: list[dict], model: str, size: tuple[int, int]) -> dict | None:
+    """The FPS record of ``model`` at ``size`` (or, failing that, at any size: its row says which)."""
+    exact = [r for r in fps_records if r["model"] == model and tuple(r["input"][2:]) == tuple(size)]
+    return (exact or [r for r in fps_records if r["model"] == model] or [None])[0]
+
+
+def _pick_reference(fps_records: list[dict], reference: str, size: tuple[int, int]) -> tuple[dict | None, float | None]:
+    """A record whose same-run reference is ``reference`` at ``size``: (record, reference FPS)."""
+    for exact in (True, False):
+        for record in fps_records:
+            ref = record.get("reference")
+            if ref and ref["model"] == reference and (not exact or tuple(record["input"][2:]) == tuple(size)):
+                return record, ref["fps"]
+    return None, None
+
+
+def compile_table(table: str, records: list[dict], preset: str) -> pd.DataFrame:
+    """One of Tables 2-6: one row per paper row; ours where we build the model."""
     paper = paper_table(table)
-    key_columns = [c for c in paper.columns if c not in ("variant", *PENDING_METRICS, *COMPLEXITY_TOLERANCE)]
+    complexity = {r["model"]: r for r in records if _kind(r) == "complexity"}
+    evaluation = {(r["dataset"], r["model"]): r for r in records if _kind(r) == "evaluation"}
+    fps_records = [r for r in records if _kind(r) == "fps"]
+    dataset = TABLE_DATASET[table]
+    references = REFERENCE_ROWS.get(table, {})
+    miou_columns = [c for c in paper.columns if c.startswith("miou")]
+    key_columns = [c for c in paper.columns if c not in ("variant", "fps", *miou_columns, *COMPLEXITY_TOLERANCE)]
     rows = []
     for paper_row in paper.to_dict("records"):
-        variant = paper_row["variant"]
-        if variant not in records:
-            raise ValueError(f"no complexity result for {variant} ({table}, row {paper_row[key_columns[0]]}); run `crosscbam complexity {variant} --json`")
-        record = records[variant]
+        variant = paper_row["variant"] if isinstance(paper_row["variant"], str) else None
+        reference_variant = references.get(paper_row.get("model"))
         row = {column: paper_row[column] for column in key_columns}
-        row["variant"] = variant
-        for metric in PENDING_METRICS:
-            row.update({metric: None, f"{metric}_paper": paper_row[metric], f"{metric}_delta": None})
-        for metric in COMPLEXITY_TOLERANCE:
-            ours = record[metric]
-            row.update(
-                {
-                    metric: round(ours, DECIMALS[metric]),
-                    f"{metric}_paper": paper_row[metric],
-                    f"{metric}_delta": round(ours - paper_row[metric], DECIMALS[metric]),
-                }
-            )
-        row["params_inference_m"] = round(record["params_inference"] / 1e6, DECIMALS["params_m"])
-        row["complexity_verdict"] = _verdict({**row, **{m: record[m] for m in COMPLEXITY_TOLERANCE}})
-        provenance = record["provenance"]
-        row.update(
-            {
-                "protocol": _protocol(record),
-                "preset": preset,
-                "data": "none (counted on a zero input)",
-                "device": provenance["device"],
-                "backend": f"fvcore {provenance['libraries'].get('fvcore')}, torch {provenance['libraries'].get('torch')}",
-                "commit": provenance["commit"],
-            }
-        )
+        row["variant"] = variant or reference_variant
+        row["source"] = "ours vs paper" if variant else ("paper; ours: FPS reference only" if reference_variant else "paper only")
+        for column in miou_columns:
+            reproducible = variant is not None and column != "miou_test"
+            record = evaluation.get((dataset, variant)) if reproducible else None
+            group = _miou_columns(column, paper_row[column], record, reproducible)
+            if column == "miou_test" and variant:
+                group[f"{column}_verdict"] = "not reproduced here: needs a Cityscapes test-server submission"
+            row.update(group)
+        if "fps" in paper.columns:
+            row.update(_fps_row(table, paper, paper_row, variant, reference_variant, fps_records, preset))
+        if "gflops" in paper.columns:
+            row.update(_complexity_columns(paper_row, complexity.get(variant) if variant else None, preset))
+        row["preset"] = preset
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def complexity_summary(records: dict[str, dict]) -> pd.DataFrame:
+def _size_of(paper_row: dict, variant: str | None) -> tuple[int, int]:
+    if "resolution" in paper_row and isinstance(paper_row["resolution"], str):
+        height, width = paper_row["resolution"].split("x")
+        return int(height), int(width)
+    return get_variant(variant).eval_size if variant else (720, 960)
+
+
+def _fps_row(table, paper, paper_row, variant, reference_variant, fps_records, preset) -> dict:
+    size = _size_of(paper_row, variant or reference_variant)
+    if variant:
+        record = _pick_fps(fps_records, variant, size)
+        reference = (record or {}).get("reference")
+        ratio = record.get("fps_ratio") if record else None
+        paper_ratio = None
+        if reference:
+            ref_row = _paper_reference_row(table, reference["model"], size)
+            if ref_row is not None and paper_row.get("fps"):
+                paper_ratio = paper_row["fps"] / ref_row
+        return _fps_columns(paper_row, record["fps"] if record else None, record, ratio, paper_ratio, preset, True)
+    if reference_variant:
+        record, ref_fps = _pick_reference(fps_records, reference_variant, size)
+        ratio = 1.0 if record else None
+        out = _fps_columns(paper_row, ref_fps, record, ratio, 1.0, preset, True)
+        return out
+    return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": "not built here"}
+
+
+def _paper_reference_row(table: str, reference: str, size: tuple[int, int]) -> float | None:
+    """The paper's FPS of the STDC-Seg reference at ``size`` (Table 2 for Cityscapes sizes, Table 3 for CamVid)."""
+    if table == "table3" or tuple(size) == (720, 960):
+        frame = paper_table("table3")
+        rows = frame[frame["model"] == reference]
+    else:
+        suffix = {512: "50", 768: "75"}.get(size[0])
+        frame = paper_table("table2")
+        rows = frame[frame["model"] == f"{reference}{suffix}"] if suffix else frame.iloc[0:0]
+    return float(rows.iloc[0]["fps"]) if len(rows) else None
+
+
+def complexity_summary(records: list[dict]) -> pd.DataFrame:
     """Our complexity of every measured variant (no paper column: most have no paper value)."""
     rows = [
         {
-            "variant": name,
+            "variant": record["model"],
             "input": "x".join(str(s) for s in record["input"][2:]),
             "gflops": round(record["gflops"], DECIMALS["gflops"]),
             "params_m": round(record["params_m"], DECIMALS["params_m"]),
@@ -111,7 +258,8 @@ def complexity_summary(records: dict[str, dict]) -> pd.DataFrame:
             "params_aux_m": round(record["params_aux"] / 1e6, DECIMALS["params_m"]),
             "commit": record["provenance"]["commit"],
         }
-        for name, record in records.items()
+        for record in records
+        if _kind(record) == "complexity"
     ]
     return pd.DataFrame(rows)
 
@@ -129,11 +277,13 @@ def write_table(frame: pd.DataFrame, csv_path: str | Path, md_path: str | Path, 
 def table_notes(table: str, preset: str) -> list[str]:
     """The explanatory lines above a Markdown table."""
     notes = [
-        f"Paper: {caption(table)}." if table in COMPLEXITY_TABLES else "",
-        f"Ours: produced by the `{preset}` preset; every row names its device, backend and commit.",
-        "`*_paper` columns are the paper's published values; `*_delta` = ours - paper.",
-        "Complexity verdict tolerances: params "
-        f"{COMPLEXITY_TOLERANCE['params_m']:.1%}, FLOPs {COMPLEXITY_TOLERANCE['gflops']:.1%} (relative).",
-        "mIoU and FPS of ours are empty until the training and speed stages exist.",
+        f"Paper: {caption(table)}." if table.startswith("table") else "",
+        f"Ours: produced by the `{preset}` preset; every value of ours has a `*_provenance` column (preset, data, device, backend, commit).",
+        "`*_paper` columns are the paper's published values; `*_delta` = ours - paper. Rows marked 'paper only' are other methods.",
+        f"Verdicts: complexity within params {COMPLEXITY_TOLERANCE['params_m']:.1%} / FLOPs {COMPLEXITY_TOLERANCE['gflops']:.1%}; "
+        f"mIoU within {MIOU_TOLERANCE_POINTS} points (full preset, real data only); FPS as the ratio to the same-run STDC-Seg "
+        f"reference within {FPS_RATIO_TOLERANCE:.0%} of the paper's ratio (TensorRT only).",
     ]
+    if preset != "full":
+        notes.append(f"The {preset} preset runs on synthetic data with few iterations: its mIoU and FPS are {NOT_COMPARABLE} with the paper.")
     return [note for note in notes if note]

@@ -1,44 +1,82 @@
 import pandas as pd
 import pytest
 
-from crosscbam.reports import complexity_table, read_records, write_table
+from crosscbam.reports import aggregate_evaluations, compile_table, read_records, write_table
 
 PROVENANCE = {"device": "test cpu", "commit": "abc123", "libraries": {"fvcore": "0.1.5", "torch": "2.13.0"}}
 
 
-def record(model, gflops, params_m):
-    return {"model": model, "input": [1, 3, 512, 1024], "gflops": gflops, "params_m": params_m,
+def complexity(model, gflops, params_m):
+    return {"kind": "complexity", "model": model, "input": [1, 3, 512, 1024], "gflops": gflops, "params_m": params_m,
             "params_inference": int(params_m * 1e6) - 592_531, "provenance": PROVENANCE}
 
 
+def evaluation(model, miou, preset="smoke", data="synthetic", dataset="cityscapes"):
+    return {"kind": "evaluation", "model": model, "dataset": dataset, "miou_mean": miou, "miou_std": 0.01, "n_seeds": 2,
+            "preset": preset, "data": data, "provenance": PROVENANCE}
+
+
+def fps(model, value, reference, reference_fps, backend="onnxruntime", size=(512, 1024)):
+    return {"model": model, "input": [1, 3, *size], "backend": backend, "precision": "fp32", "fps": value,
+            "timing": {"cv": 0.01}, "reference": {"model": reference, "fps": reference_fps},
+            "fps_ratio": value / reference_fps, "provenance": PROVENANCE}
+
+
 def table6_records(m1_gflops=11.31):
-    return {"M1-c512": record("M1-c512", 14.77, 19.54), "M1": record("M1", m1_gflops, 12.21),
-            "M1-c128": record("M1-c128", 9.67, 8.92)}
+    return [complexity("M1-c512", 14.77, 19.54), complexity("M1", m1_gflops, 12.21), complexity("M1-c128", 9.67, 8.92)]
 
 
 def test_one_row_per_paper_row_with_ours_paper_and_delta():
-    frame = complexity_table("table6", table6_records(m1_gflops=11.40), preset="smoke")
+    frame = compile_table("table6", table6_records(m1_gflops=11.40), preset="smoke")
     assert list(frame["channels"]) == [512, 256, 128]
     for metric in ("gflops", "params_m", "miou", "fps"):
-        assert {metric, f"{metric}_paper", f"{metric}_delta"} <= set(frame.columns)
+        assert {metric, f"{metric}_paper"} <= set(frame.columns)
     m1 = frame.set_index("variant").loc["M1"]
     assert m1["gflops"] == 11.4 and m1["gflops_paper"] == 11.31 and m1["gflops_delta"] == pytest.approx(0.09)
     assert m1["complexity_verdict"].startswith("inconsistent")  # +0.8 % FLOPs is outside 0.5 %
     assert frame.set_index("variant").loc["M1-c128", "complexity_verdict"].startswith("consistent")
-    assert frame["miou"].isna().all() and frame["fps"].isna().all()
-    assert (frame["preset"] == "smoke").all() and (frame["commit"] == "abc123").all()
-    assert "1x3x512x1024" in m1["protocol"] and "auxiliary head" in m1["protocol"]
+    assert frame["miou"].isna().all() and (frame["miou_verdict"] == "missing result").all()
+    assert "commit=abc123" in m1["complexity_provenance"] and "1x3x512x1024" in m1["complexity_protocol"]
 
 
-def test_a_missing_result_names_the_variant():
-    records = table6_records()
-    del records["M1-c128"]
-    with pytest.raises(ValueError, match="no complexity result for M1-c128"):
-        complexity_table("table6", records, preset="smoke")
+def test_smoke_accuracy_is_never_given_a_verdict_but_full_is():
+    smoke = compile_table("table4", [evaluation("M1", 0.40)], preset="smoke").set_index("variant")
+    assert smoke.loc["M1", "miou"] == 40.0 and smoke.loc["M1", "miou_delta"] == pytest.approx(40.0 - 74.19)
+    assert smoke.loc["M1", "miou_verdict"].startswith("not comparable")
+    assert "preset=smoke" in smoke.loc["M1", "miou_provenance"]
+    full = compile_table("table4", [evaluation("M1", 0.7400, "full", "real")], preset="full").set_index("variant")
+    assert full.loc["M1", "miou_verdict"].startswith("consistent")
+    assert full.loc["M1-seaspp", "miou_verdict"] == "missing result"
+
+
+def test_table2_other_methods_keep_paper_values_only_and_references_get_fps():
+    records = [fps("M1", 100.0, "STDC1-Seg", 110.0, backend="tensorrt"), evaluation("M1", 0.74, "full", "real")]
+    frame = compile_table("table2", records, preset="full").set_index("model")
+    assert frame.loc["ENet", "source"] == "paper only" and pd.isna(frame.loc["ENet", "fps"])
+    m1 = frame.loc["Cross-CBAM-M1"]
+    assert m1["fps_ratio"] == pytest.approx(100 / 110, abs=1e-3)
+    assert m1["fps_ratio_paper"] == pytest.approx(240.9 / 250.4, abs=1e-3)
+    assert m1["fps_verdict"].startswith("consistent")  # 0.909 vs 0.962: within 10 %
+    assert m1["miou_test_verdict"].startswith("not reproduced here")
+    assert frame.loc["STDC1-Seg50", "fps"] == 110.0 and frame.loc["STDC1-Seg50", "variant"] == "STDC1-Seg"
+
+
+def test_cpu_fps_is_not_comparable():
+    frame = compile_table("table5", [fps("M1", 3.0, "STDC1-Seg", 4.0)], preset="smoke").set_index("variant")
+    assert frame.loc["M1", "fps"] == 3.0 and frame.loc["M1", "fps_verdict"].startswith("not comparable")
+
+
+def test_seeds_are_aggregated():
+    runs = [{"variant": "M1", "dataset": "cityscapes", "size": [128, 256], "split": "val", "miou": m,
+             "iou_per_class": {"road": m, "wall": None}, "provenance": PROVENANCE} for m in (0.4, 0.6)]
+    record = aggregate_evaluations(runs, "M2", "smoke", "synthetic")
+    assert record["model"] == "M2" and record["trained_variant"] == "M1"
+    assert record["miou_mean"] == pytest.approx(0.5) and record["miou_std"] == pytest.approx(0.1414, abs=1e-4)
+    assert record["iou_per_class_mean"] == {"road": pytest.approx(0.5), "wall": None}
 
 
 def test_markdown_twin_has_the_same_rows(tmp_path):
-    frame = complexity_table("table6", table6_records(), preset="smoke")
+    frame = compile_table("table6", table6_records(), preset="smoke")
     write_table(frame, tmp_path / "t.csv", tmp_path / "t.md", "Table 6", ["a note"])
     assert pd.read_csv(tmp_path / "t.csv").shape == frame.shape
     text = (tmp_path / "t.md").read_text()

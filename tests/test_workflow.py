@@ -28,7 +28,7 @@ def test_table5_and_table6_from_the_dag(tmp_path):
         assert len(frame) == rows
         assert frame["complexity_verdict"].str.startswith("consistent").all(), frame["complexity_verdict"].tolist()
         assert frame[["gflops", "params_m", "gflops_delta", "params_m_delta"]].notna().all().all()
-        assert {"miou", "fps", "protocol", "preset", "device", "commit"} <= set(frame.columns)
+        assert {"miou", "fps", "complexity_protocol", "complexity_provenance", "preset"} <= set(frame.columns)
         assert (tmp_path / "reports" / f"{table}.md").read_text().startswith(f"# Table {table[-1]}")
     assert (tmp_path / "logs" / "smoke" / "complexity" / "M1.log").exists()
     assert (tmp_path / "benchmarks" / "smoke" / "complexity" / "M1.tsv").exists()
