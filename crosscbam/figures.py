@@ -1,0 +1,122 @@
+"""The paper's figures, made from our results: Fig. 7-style qualitative panel, Fig. 8-style
+ablation panel, a speed-accuracy scatter (paper points vs ours) and training curves.
+
+Colours are the datasets' official palettes (``crosscbam.data.DATASETS[name].palette``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from crosscbam.paper import paper_table  # noqa: E402
+
+DPI = 110
+
+
+def colorize(label: np.ndarray, palette: list[tuple[int, int, int]], ignore_index: int = 255) -> np.ndarray:
+    """An RGB image of a class-index map; ignored pixels are black."""
+    lookup = np.zeros((256, 3), dtype=np.uint8)
+    lookup[: len(palette)] = np.asarray(palette, dtype=np.uint8)
+    lookup[ignore_index] = 0
+    return lookup[label.astype(np.uint8)]
+
+
+def overlay(image: np.ndarray, color: np.ndarray, opacity: float) -> np.ndarray:
+    """Blend a colour map over an RGB image (opacity 1.0 shows the colour map alone)."""
+    return ((1 - opacity) * image.astype(np.float32) + opacity * color.astype(np.float32)).round().astype(np.uint8)
+
+
+def _save(fig, path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+
+
+def qualitative_panel(rows: list[dict], palette: list[tuple[int, int, int]], path: str | Path, title: str) -> None:
+    """Fig. 7: per row, the input, the prediction overlaid at opacity 0.5 and 1.0, and the ground truth.
+
+    Args:
+        rows: dicts with ``image`` (HxWx3 uint8), ``prediction`` and ``label`` (HxW class indices).
+    """
+    columns = ("input", "prediction (opacity 0.5)", "prediction (opacity 1.0)", "ground truth")
+    fig, axes = plt.subplots(len(rows), 4, figsize=(12, 2.0 * len(rows) + 0.5), squeeze=False)
+    for r, row in enumerate(rows):
+        color = colorize(row["prediction"], palette)
+        panels = (row["image"], overlay(row["image"], color, 0.5), color, colorize(row["label"], palette))
+        for c, panel in enumerate(panels):
+            axes[r, c].imshow(panel)
+            axes[r, c].set_axis_off()
+            if r == 0:
+                axes[r, c].set_title(columns[c], fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
+def ablation_panel(image: np.ndarray, predictions: dict[str, np.ndarray], label: np.ndarray,
+                   palette: list[tuple[int, int, int]], path: str | Path, title: str) -> None:
+    """Fig. 8: one row per Table 4 model (overlay at 0.5), then the ground truth."""
+    names = list(predictions) + ["ground truth"]
+    fig, axes = plt.subplots(len(names), 1, figsize=(5, 2.2 * len(names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        color = colorize(label if name == "ground truth" else predictions[name], palette)
+        ax.imshow(overlay(image, color, 0.5))
+        ax.set_title(name, fontsize=9)
+        ax.set_axis_off()
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
+def speed_accuracy(table2: pd.DataFrame, path: str | Path, preset: str) -> None:
+    """mIoU (val, else test) against FPS: every Table 2 method, and our rows where measured.
+
+    Our FPS is placed on the paper's axis by scaling the paper's STDC-Seg FPS with our same-run
+    ratio; on the smoke preset ours are drawn hollow and labelled not comparable.
+    """
+    paper = paper_table("table2")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    miou = paper["miou_val"].fillna(paper["miou_test"])
+    ours_mask = paper["variant"].notna()
+    ax.scatter(paper.loc[~ours_mask, "fps"], miou[~ours_mask], c="tab:gray", s=18, label="other methods (paper)")
+    ax.scatter(paper.loc[ours_mask, "fps"], miou[ours_mask], c="tab:red", s=30, marker="s", label="Cross-CBAM (paper)")
+    for _, row in paper.iterrows():
+        if pd.notna(row["fps"]) and pd.notna(miou[_]):
+            ax.annotate(row["model"], (row["fps"], miou[_]), fontsize=6, xytext=(3, 2), textcoords="offset points")
+    have = table2[table2["variant"].notna() & table2["fps_ratio"].notna() & table2["miou_val"].notna() & table2["fps_ratio_paper"].notna()]
+    if len(have):
+        scaled = have["fps_ratio"] / have["fps_ratio_paper"] * have["fps_paper"]
+        comparable = preset == "full"
+        ax.scatter(scaled, have["miou_val"], s=40, marker="o", facecolors="tab:blue" if comparable else "none",
+                   edgecolors="tab:blue", label="ours" + ("" if comparable else f" ({preset} preset: not comparable)"))
+    ax.set_xlabel("FPS (paper: TensorRT on GTX 1080Ti; ours: scaled by the same-run STDC-Seg ratio)", fontsize=8)
+    ax.set_ylabel("mIoU (%) on Cityscapes (val where given, else test)", fontsize=8)
+    ax.set_title("Speed-accuracy trade-off (Table 2)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    _save(fig, path)
+
+
+def training_curves(metrics: dict[str, str | Path], path: str | Path, title: str) -> None:
+    """Loss and learning rate against iteration, one line per run (``metrics.jsonl`` files)."""
+    fig, (loss_ax, lr_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for name, file in sorted(metrics.items()):
+        records = [json.loads(line) for line in Path(file).read_text().splitlines() if line.strip()]
+        if not records:
+            continue
+        iterations = [r["iteration"] for r in records]
+        loss_ax.plot(iterations, [r["loss"] for r in records], label=name, linewidth=1)
+        lr_ax.plot(iterations, [r["lr"] for r in records], label=name, linewidth=1)
+    loss_ax.set(xlabel="iteration", ylabel="training loss", title="loss")
+    lr_ax.set(xlabel="iteration", ylabel="learning rate", title="poly schedule")
+    for ax in (loss_ax, lr_ax):
+        ax.grid(alpha=0.3)
+    loss_ax.legend(fontsize=7, ncol=2)
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)

@@ -1,0 +1,39 @@
+import json
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from crosscbam.figures import ablation_panel, colorize, overlay, qualitative_panel, speed_accuracy, training_curves
+
+PALETTE = [(128, 64, 128), (244, 35, 232), (70, 70, 70)]
+
+
+def test_colorize_and_overlay():
+    label = np.array([[0, 1], [2, 255]])
+    color = colorize(label, PALETTE)
+    assert tuple(color[0, 1]) == (244, 35, 232) and tuple(color[1, 1]) == (0, 0, 0)
+    image = np.full((2, 2, 3), 100, np.uint8)
+    assert tuple(overlay(image, color, 0.5)[0, 0]) == (114, 82, 114)
+    assert np.array_equal(overlay(image, color, 1.0), color)
+
+
+def test_panels_are_written_as_images(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [{"image": rng.integers(0, 255, (32, 64, 3), dtype=np.uint8), "prediction": rng.integers(0, 3, (32, 64)),
+             "label": rng.integers(0, 3, (32, 64))} for _ in range(2)]
+    qualitative_panel(rows, PALETTE, tmp_path / "fig7.png", "test")
+    ablation_panel(rows[0]["image"], {"baseline": rows[0]["prediction"], "M1": rows[1]["prediction"]}, rows[0]["label"],
+                   PALETTE, tmp_path / "fig8.png", "test")
+    for name in ("fig7.png", "fig8.png"):
+        with Image.open(tmp_path / name) as image:
+            assert image.width > 300 and image.height > 100
+
+
+def test_speed_accuracy_and_curves(tmp_path):
+    table2 = pd.DataFrame([{"variant": "M1", "fps_ratio": 0.9, "fps_ratio_paper": 0.96, "fps_paper": 240.9, "miou_val": 40.0}])
+    speed_accuracy(table2, tmp_path / "scatter.png", "smoke")
+    log = tmp_path / "metrics.jsonl"
+    log.write_text("".join(json.dumps({"iteration": i, "loss": 1 / i, "lr": 0.01 / i}) + "\n" for i in range(1, 5)))
+    training_curves({"M1": log}, tmp_path / "curves.png", "test")
+    assert (tmp_path / "scatter.png").stat().st_size > 10_000 and (tmp_path / "curves.png").stat().st_size > 10_000
