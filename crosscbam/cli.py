@@ -15,6 +15,7 @@ from crosscbam.models.checkpoint import CheckpointError
 STAGE_CLIS: tuple[str, ...] = (
     "crosscbam.training.cli",
     "crosscbam.speed.cli",
+    "crosscbam.data.cli",
 )
 
 
@@ -60,6 +61,56 @@ def _aggregate(args: argparse.Namespace) -> None:
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
 
 
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{what} {item!r}: expected NAME=PATH")
+        pairs[name] = value
+    return pairs
+
+
+def _figure(args: argparse.Namespace) -> None:
+    from crosscbam import figures
+
+    if args.kind == "scatter":
+        import pandas as pd
+
+        figures.speed_accuracy(pd.read_csv(args.table2), args.out, args.preset)
+        return
+    if args.kind == "curves":
+        figures.training_curves(_pairs(args.metrics, "--metrics"), args.out, f"Training curves ({args.preset} preset)")
+        return
+    from crosscbam.data import build_dataset, get_info
+    from crosscbam.evaluation import predict_image
+    from crosscbam.training.checkpoints import load_trained_model
+
+    info = get_info(args.dataset)
+    samples = build_dataset(args.dataset, args.data_root, "val")
+    size = tuple(args.size) if args.size else None
+    if args.kind == "qualitative":
+        model, meta = load_trained_model(args.checkpoint)
+        rows = []
+        for index in range(min(args.n, len(samples))):
+            image, label = samples.load(index)
+            rows.append({"image": image, "label": label, "prediction": predict_image(model, image, size)})
+        title = f"{meta['variant']} on {args.dataset} val ({args.preset} preset)"
+        figures.qualitative_panel(rows, info.palette, args.out, title)
+    else:
+        image, label = samples.load(args.index)
+        predictions = {name: predict_image(load_trained_model(path)[0], image, size) for name, path in _pairs(args.checkpoints, "--checkpoints").items()}
+        figures.ablation_panel(image, predictions, label, info.palette, args.out, f"Table 4 models on {args.dataset} val ({args.preset} preset)")
+
+
+def _html(args: argparse.Namespace) -> None:
+    from crosscbam.html_report import build_report
+    from crosscbam.provenance import provenance
+
+    summary = {"preset": args.preset, **{k: v for k, v in provenance().items() if k != "libraries"}, **provenance()["libraries"]}
+    build_report(args.tables, args.figures, args.out, args.preset, summary)
+
+
 def _variants(args: argparse.Namespace) -> None:
     from crosscbam.models import VARIANTS
 
@@ -99,6 +150,28 @@ def build_parser() -> argparse.ArgumentParser:
     aggregate.add_argument("--data", required=True, choices=["synthetic", "real"])
     aggregate.add_argument("--out", required=True)
     aggregate.set_defaults(func=_aggregate)
+
+    figure = commands.add_parser("figure", help="the paper's figures from our results")
+    figure.add_argument("kind", choices=["qualitative", "ablation", "scatter", "curves"])
+    figure.add_argument("--out", required=True, help="PNG path")
+    figure.add_argument("--preset", default="smoke")
+    figure.add_argument("--checkpoint", help="qualitative: the model to show")
+    figure.add_argument("--checkpoints", nargs="*", default=[], metavar="NAME=PATH", help="ablation: one per row")
+    figure.add_argument("--dataset", default="cityscapes", choices=["cityscapes", "camvid"])
+    figure.add_argument("--data-root")
+    figure.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), help="inference size (default: the image's own)")
+    figure.add_argument("--n", type=int, default=3, help="qualitative: number of validation images")
+    figure.add_argument("--index", type=int, default=0, help="ablation: which validation image")
+    figure.add_argument("--table2", help="scatter: reports/table2.csv")
+    figure.add_argument("--metrics", nargs="*", default=[], metavar="NAME=PATH", help="curves: metrics.jsonl files")
+    figure.set_defaults(func=_figure)
+
+    page = commands.add_parser("html", help="the self-contained HTML report")
+    page.add_argument("--tables", nargs="+", required=True, help="CSV tables (Markdown twins beside them)")
+    page.add_argument("--figures", nargs="*", default=[], help="PNG figures")
+    page.add_argument("--preset", required=True)
+    page.add_argument("--out", required=True)
+    page.set_defaults(func=_html)
 
     variants = commands.add_parser("variants", help="list the buildable variants")
     variants.set_defaults(func=_variants)

@@ -130,3 +130,59 @@ def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") ->
             raise ValueError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
         cm.update(torch.from_numpy(lookup[guess].astype(np.int64)), torch.from_numpy(lookup[truth].astype(np.int64)))
     return _result(cm, names, dataset=dataset, split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))
+
+
+@torch.no_grad()
+def predict_image(model: torch.nn.Module, image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    """Class indices (H, W) for one RGB ``uint8`` image: inference at ``size``, logits upsampled to
+    the image's own resolution (the evaluation protocol)."""
+    from crosscbam.data.transforms import EvalTransform
+
+    tensor, _ = EvalTransform(size)(image, np.zeros(image.shape[:2], np.uint8))
+    device = next(model.parameters()).device
+    logits = resize(model(tensor.unsqueeze(0).to(device)), image.shape[:2])
+    return logits.argmax(1).squeeze(0).cpu().numpy().astype(np.uint8)
+
+
+def _train_id_to_label_id() -> np.ndarray:
+    from cityscapesscripts.helpers.labels import trainId2label
+
+    lookup = np.zeros(256, dtype=np.uint8)
+    for train_id, label in trainId2label.items():
+        if 0 <= train_id < 255:
+            lookup[train_id] = label.id
+    return lookup
+
+
+def predict(checkpoint: str | Path, input_dir: str | Path, out_dir: str | Path, size: tuple[int, int] | None = None,
+            variant: str | None = None, dataset: str | None = None, progress: bool = True) -> int:
+    """Predict every image under ``input_dir``; write, mirroring its sub-folders, under ``out_dir``:
+    ``labelIds/`` (Cityscapes test-server format: labelId PNGs; CamVid: class indices), ``color/``
+    (official palette) and ``overlay/`` (opacity 0.5). Returns the number of images."""
+    from tqdm import tqdm
+
+    from crosscbam.data import get_info
+    from crosscbam.data.datasets import read_image
+    from crosscbam.figures import colorize, overlay
+
+    model, meta = load_trained_model(checkpoint, variant)
+    name = dataset or meta.get("dataset")
+    if name is None:
+        raise ValueError(f"checkpoint {checkpoint} does not say its dataset; pass --dataset")
+    info = get_info(name)
+    files = sorted(p for p in Path(input_dir).rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    if not files:
+        raise ValueError(f"no .png/.jpg images under {input_dir}")
+    model.to(_device())
+    to_ids = _train_id_to_label_id() if name == "cityscapes" else np.arange(256, dtype=np.uint8)
+    out_dir = Path(out_dir)
+    for path in tqdm(files, desc=f"predict {meta['variant']}", disable=not progress):
+        image = read_image(path)
+        classes = predict_image(model, image, size)
+        relative = path.relative_to(input_dir).with_suffix(".png")
+        color = colorize(classes, info.palette)
+        for kind, array in (("labelIds", to_ids[classes]), ("color", color), ("overlay", overlay(image, color, 0.5))):
+            target = out_dir / kind / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(array).save(target)
+    return len(files)
