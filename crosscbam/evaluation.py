@@ -72,7 +72,7 @@ def evaluate(checkpoint: str | Path, dataset: str, data_root: str | Path, size: 
         logits = resize(logits, label.shape[-2:])
         cm.update(logits.argmax(1).squeeze(0).cpu(), label)
     cm.all_reduce()
-    return _result(cm, spec.class_names, dataset=dataset, split=split, size=list(size) if size else None,
+    return _result(cm, spec.class_names, kind="evaluation_run", model=meta["variant"], dataset=dataset, split=split, size=list(size) if size else None,
                    n_images=len(samples), variant=meta["variant"], checkpoint=str(checkpoint),
                    train_config_hash=meta.get("config_hash"), train_config=meta.get("config"))
 
@@ -129,7 +129,7 @@ def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") ->
         if truth.shape != guess.shape:
             raise ValueError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
         cm.update(torch.from_numpy(lookup[guess].astype(np.int64)), torch.from_numpy(lookup[truth].astype(np.int64)))
-    return _result(cm, names, dataset=dataset, split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))
+    return _result(cm, names, kind="score", model=None, dataset=dataset, split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))
 
 
 @torch.no_grad()

@@ -87,7 +87,7 @@ PRESETS: dict[str, dict[str, dict]] = {
     "smoke": {
         "cityscapes": dict(iterations=120, batch_size=4, crop_size=(128, 256), base_size=(256, 512),
                            scale_range=(0.5, 1.0), lr=0.05, warmup_iters=10, checkpoint_every=40, log_every=10),
-        "camvid": dict(iterations=120, batch_size=4, crop_size=(144, 192), base_size=(180, 240),
+        "camvid": dict(iterations=120, batch_size=4, crop_size=(160, 224), base_size=(240, 320),
                        scale_range=(0.75, 1.25), lr=0.05, warmup_iters=10, checkpoint_every=40, log_every=10),
     },
 }

@@ -10,7 +10,6 @@ validate(config, "../schemas/config.schema.yaml")
 PRESET = config["preset"]
 RESULTS = f"results/{PRESET}"
 LOGS = f"logs/{PRESET}"
-COMPLEXITY_TABLES = ["table5", "table6"]
 
 
 wildcard_constraints:
@@ -23,5 +22,5 @@ def table_variants(table):
 
 
 def all_targets():
-    tables = [f"reports/{t}.{ext}" for t in COMPLEXITY_TABLES for ext in ("csv", "md")]
-    return tables + ["reports/complexity.csv", "reports/complexity.md"]
+    """Everything `snakemake` builds by default: the data, every result behind the reports, the reports."""
+    return data_targets() + speed_targets() + report_targets()  # data.smk, speed.smk, report.smk

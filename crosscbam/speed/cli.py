@@ -1,0 +1,122 @@
+"""``crosscbam export``, ``crosscbam fps`` and ``crosscbam fps-table`` (paper Sec. 4.2): thin
+wrappers around :mod:`crosscbam.export` and :mod:`crosscbam.speed`, called by the workflow's speed
+rules. Errors are one-line ``ValueError``s; :func:`crosscbam.cli.main` prints them and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from crosscbam.speed.backends import BACKENDS, PRECISIONS
+
+
+def _size(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be an integer number of pixels, got {text!r}") from None
+
+
+def _write_json(record: dict, path: str | None) -> None:
+    if path is None:
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _export(args: argparse.Namespace) -> None:
+    from crosscbam.export import export_onnx
+    from crosscbam.provenance import provenance
+
+    result = export_onnx(args.name, args.size, args.out, checkpoint=args.checkpoint, opset=args.opset, rewrite=args.rewrite)
+    _write_json({**result.to_dict(), "provenance": provenance()}, args.json)
+    _, _, height, width = result.input
+    print(
+        f"{result.model} {height}x{width} -> {result.path} (opset {result.opset}, {result.onnx_bytes / 2**20:.1f} MiB); "
+        f"max |onnx - torch| = {result.max_abs_diff:.2e} (tolerance {result.tolerance:.2e})"
+    )
+
+
+def _fps(args: argparse.Namespace) -> None:
+    from crosscbam.speed.fps import measure_fps
+
+    record = measure_fps(
+        args.name,
+        args.size,
+        backend=args.backend,
+        precision=args.precision,
+        warmup=args.warmup,
+        min_seconds=args.min_seconds,
+        min_iterations=args.min_iterations,
+        threads=args.threads,
+        device=args.device,
+        onnx_dir=args.onnx_dir,
+        engine_cache=args.engine_cache,
+        checkpoint=args.checkpoint,
+        reference=None if args.reference == "none" else args.reference,
+    )
+    _write_json(record, args.json)
+    if record["fallback"]:
+        print(record["fallback"], file=sys.stderr)
+    _, _, height, width = record["input"]
+    for entry in [record] + ([record["reference"]] if record["reference"] else []):
+        timing, roof = entry["timing"], entry["roofline"]
+        print(
+            f"{entry['model']:<10} {height}x{width} {record['backend']}/{record['precision']} on {record['provenance']['device']}: "
+            f"{timing['fps']:.2f} FPS, latency median {timing['latency_ms_median']:.2f} ms, p90 {timing['latency_ms_p90']:.2f} ms, "
+            f"CV {timing['cv']:.1%} ({timing['iterations']} passes); roofline {roof['bound_fps_measured']:.2f} FPS, "
+            f"reached {roof['fraction_measured']:.0%}"
+        )
+    if record["fps_ratio"] is not None:
+        paper = record["paper"]
+        versus = f"; paper {paper['fps']}/{paper['reference_fps']} = {paper['fps_ratio']:.3f}" if paper else ""
+        print(f"ratio {record['model']} / {record['reference']['model']} = {record['fps_ratio']:.3f}{versus}")
+
+
+def _fps_table(args: argparse.Namespace) -> None:
+    from crosscbam.reports import write_table
+    from crosscbam.speed.records import fps_notes, fps_table, read_fps_record
+
+    frame = fps_table([read_fps_record(path) for path in args.results])
+    write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(args.preset))
+
+
+def add_subcommands(commands: argparse._SubParsersAction) -> None:
+    """Add ``export``, ``fps`` and ``fps-table`` to the ``crosscbam`` command line."""
+    export = commands.add_parser("export", help="export a variant to a single-file ONNX graph, verified against PyTorch")
+    export.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
+    export.add_argument("--size", nargs=2, type=_size, metavar=("H", "W"), required=True, help="input size")
+    export.add_argument("--checkpoint", help="MMSeg checkpoint to load (default: random weights)")
+    export.add_argument("--out", required=True, help="ONNX file to write")
+    export.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17; default 17)")
+    export.add_argument("--no-rewrite", dest="rewrite", action="store_false", help="keep channel-wise ReduceMax/ReduceMean as exported (see crosscbam.export)")
+    export.add_argument("--json", metavar="PATH", help="also write a JSON record (difference, tolerance, provenance)")
+    export.set_defaults(func=_export)
+
+    fps = commands.add_parser("fps", help="frames per second by the paper's protocol, with a same-run STDC-Seg reference")
+    fps.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
+    fps.add_argument("--size", nargs=2, type=_size, metavar=("H", "W"), help="input size (default: the paper's)")
+    fps.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: TensorRT, else ONNX Runtime")
+    fps.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32, as the paper's peers")
+    fps.add_argument("--warmup", type=int, default=10, help="untimed passes first (default 10)")
+    fps.add_argument("--min-seconds", type=float, default=3.0, help="time at least this long (default 3)")
+    fps.add_argument("--min-iterations", type=int, default=10, help="and at least this many passes (default 10)")
+    fps.add_argument("--threads", type=int, help="CPU threads (default: every available core)")
+    fps.add_argument("--device", choices=("cpu", "cuda"), help="torch / onnxruntime device (default: cuda if any for torch, cpu for onnxruntime)")
+    fps.add_argument("--onnx-dir", help="folder with <NAME>_<H>x<W>.onnx exports to reuse")
+    fps.add_argument("--engine-cache", help="TensorRT engine cache folder")
+    fps.add_argument("--checkpoint", help="MMSeg checkpoint for NAME (timing does not depend on it)")
+    fps.add_argument("--reference", default="auto", help="same-run reference: auto (STDC-Seg of the backbone), none, or a variant")
+    fps.add_argument("--json", metavar="PATH", help="write the record (timing, roofline, provenance) to PATH")
+    fps.set_defaults(func=_fps)
+
+    table = commands.add_parser("fps-table", help="compile FPS JSONs into the speed table (CSV + Markdown)")
+    table.add_argument("--results", nargs="+", required=True, help="FPS JSONs (crosscbam fps --json)")
+    table.add_argument("--preset", required=True, help="workflow preset that produced them")
+    table.add_argument("--csv", required=True)
+    table.add_argument("--md", required=True)
+    table.set_defaults(func=_fps_table)

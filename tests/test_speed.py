@@ -1,0 +1,157 @@
+"""The timing loop (with a fake backend and a fake clock), backend selection, roofline and records."""
+
+import json
+
+import pytest
+import torch
+
+from crosscbam.speed import backends, roofline
+from crosscbam.speed.backends import OnnxRuntimeRunner, TorchRunner, select_backend
+from crosscbam.speed.records import fps_table, read_fps_record
+from crosscbam.speed.timing import summarize, time_runner
+
+
+class FakeDevice:
+    """An asynchronous device: ``run`` queues work, only ``synchronize`` advances the clock by it."""
+
+    def __init__(self, pass_seconds=0.01, warmup_seconds=None, warmup_count=0):
+        self.now = 0.0
+        self.pending = 0.0
+        self.pass_seconds = pass_seconds
+        self.warmup_seconds = warmup_seconds
+        self.warmup_count = warmup_count
+        self.runs = 0
+        self.events = []
+
+    def run(self):
+        self.runs += 1
+        self.events.append("run")
+        slow = self.warmup_seconds is not None and self.runs <= self.warmup_count
+        self.pending += self.warmup_seconds if slow else self.pass_seconds
+
+    def synchronize(self):
+        self.events.append("sync")
+        self.now += self.pending
+        self.pending = 0.0
+
+    def clock(self):
+        self.events.append("clock")
+        return self.now
+
+
+def test_warmup_is_run_but_never_timed():
+    device = FakeDevice(pass_seconds=0.01, warmup_seconds=5.0, warmup_count=3)
+    timing = time_runner(device, warmup=3, min_seconds=0.1, min_iterations=1, clock=device.clock)
+    assert device.runs == 3 + timing.iterations
+    assert timing.latency_ms_max == pytest.approx(10.0)  # no 5-second warm-up pass among them
+    assert timing.fps == pytest.approx(100.0)
+
+
+def test_every_clock_read_follows_a_synchronisation():
+    device = FakeDevice()
+    time_runner(device, warmup=2, min_seconds=0.05, min_iterations=1, clock=device.clock)
+    events = device.events
+    assert events[:3] == ["run", "run", "sync"]  # warm-up drained before the clock starts
+    for index, event in enumerate(events):
+        if event == "clock":
+            assert events[index - 1] == "sync"
+    # each timed pass is run -> sync -> clock
+    assert events[3:].count("run") == events[3:].count("clock") - 1
+
+
+def test_minimum_time_and_minimum_iterations_are_honoured():
+    device = FakeDevice(pass_seconds=0.03)
+    timing = time_runner(device, warmup=0, min_seconds=1.0, min_iterations=5, clock=device.clock)
+    assert timing.total_s >= 1.0 and timing.iterations == 34  # ceil(1.0 / 0.03), not one more
+    device = FakeDevice(pass_seconds=0.5)
+    timing = time_runner(device, warmup=0, min_seconds=1.0, min_iterations=5, clock=device.clock)
+    assert timing.iterations == 5 and timing.total_s == pytest.approx(2.5)
+
+
+def test_statistics():
+    timing = summarize([0.010, 0.010, 0.020, 0.040], total_s=0.08, warmup=0, min_seconds=0, min_iterations=1)
+    assert timing.fps == pytest.approx(50.0) and timing.fps_median == pytest.approx(1e3 / 15.0)
+    assert timing.latency_ms_median == pytest.approx(15.0)
+    assert timing.latency_ms_p90 == pytest.approx(34.0)  # linear interpolation between 20 and 40
+    assert timing.cv == pytest.approx(torch.tensor([10.0, 10, 20, 40]).std().item() / 20.0)
+    with pytest.raises(ValueError):
+        time_runner(FakeDevice(), warmup=-1)
+
+
+def test_auto_falls_back_to_onnxruntime_and_says_why(monkeypatch):
+    monkeypatch.setattr(backends, "tensorrt_unavailable_reason", lambda: "no CUDA device visible to PyTorch")
+    choice = select_backend("auto")
+    assert choice.backend == "onnxruntime" and "no CUDA device" in choice.fallback
+    with pytest.raises(ValueError, match="backend tensorrt cannot run here: no CUDA device"):
+        select_backend("tensorrt")
+    monkeypatch.setattr(backends, "tensorrt_unavailable_reason", lambda: None)
+    assert select_backend("auto") == backends.BackendChoice("auto", "tensorrt", None)
+
+
+def test_without_cuda_tensorrt_is_unavailable():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert "no CUDA device" in backends.tensorrt_unavailable_reason()
+    with pytest.raises(ValueError, match="no CUDA device"):
+        backends.resolve_device("cuda")
+
+
+def test_torch_runner_runs_at_the_requested_precision():
+    model = torch.nn.Conv2d(3, 4, 3)
+    runner = TorchRunner(model, (40, 48), "cpu", "bf16", threads=1)
+    runner.run()
+    runner.synchronize()
+    assert runner.output.dtype == torch.bfloat16 and runner.output.shape == (1, 4, 38, 46)
+    assert runner.info()["threads"] == 1
+
+
+def test_onnxruntime_runner_refuses_reduced_precision(tmp_path):
+    with pytest.raises(ValueError, match="fp32 graph; fp16"):
+        OnnxRuntimeRunner(tmp_path / "missing.onnx", precision="fp16")
+
+
+def test_theoretical_cpu_peak_from_flags(monkeypatch):
+    monkeypatch.setattr(roofline, "cpu_flags", lambda: {"avx", "avx2", "fma"})
+    monkeypatch.setattr(roofline, "cpu_ghz", lambda: 2.5)
+    peak, basis = roofline.theoretical_cpu_peak(2)
+    assert peak == pytest.approx(2 * 2.5e9 * 16) and "2 cores" in basis
+    assert roofline.theoretical_cpu_peak(2, "bf16")[0] == peak  # no native bf16: FP32 rate
+    monkeypatch.setattr(roofline, "cpu_flags", lambda: {"avx512f", "fma", "avx512_bf16"})
+    assert roofline.theoretical_cpu_peak(1, "bf16")[0] == pytest.approx(2.5e9 * 64)
+
+
+def test_roofline_fraction(monkeypatch):
+    monkeypatch.setattr(roofline, "measured_gemm_peak", lambda *args: 100e9)
+    record = roofline.roofline(macs=10**9, fps=80.0, device="cpu", precision="fp32", threads=2)
+    assert record["bound_fps_measured"] == pytest.approx(100.0)
+    assert record["fraction_measured"] == pytest.approx(0.8)
+
+
+def fake_record(model, fps, reference_fps, paper=None):
+    timing = {"fps": fps, "latency_ms_median": 1e3 / fps, "latency_ms_p90": 1.1e3 / fps, "cv": 0.02, "iterations": 50}
+    return {
+        "model": model, "input": [1, 3, 512, 1024], "backend": "onnxruntime", "precision": "fp32", "fps": fps,
+        "timing": timing, "fallback": None,
+        "reference": {"model": "STDC1-Seg", "fps": reference_fps, "timing": {**timing, "fps": reference_fps}},
+        "fps_ratio": fps / reference_fps, "paper": paper,
+        "roofline": {"bound_fps_measured": 10.0, "fraction_measured": fps / 10.0},
+        "provenance": {"device": "test cpu", "threads": 2, "commit": "abc", "backend_versions": {"onnxruntime": "1.32.0"}},
+    }
+
+
+def test_fps_table_puts_our_ratio_next_to_the_papers(tmp_path):
+    paper = {"fps": 240.9, "reference_fps": 250.4, "fps_ratio": 240.9 / 250.4}
+    path = tmp_path / "M1.json"
+    path.write_text(json.dumps(fake_record("M1", 5.0, 6.0, paper)))
+    frame = fps_table([read_fps_record(path)])
+    row = frame.iloc[0]
+    assert row["fps_ratio"] == pytest.approx(0.833) and row["fps_ratio_paper"] == pytest.approx(0.962)
+    assert row["fps_ratio_delta"] == pytest.approx(0.833 - 0.962, abs=1e-3)
+    assert row["reference"] == "STDC1-Seg" and row["input"] == "512x1024" and row["device"] == "test cpu"
+
+
+def test_malformed_fps_files_are_named(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"model": "M1"}))
+    with pytest.raises(ValueError, match="bad.json is not a crosscbam FPS JSON \\(missing input"):
+        read_fps_record(bad)

@@ -1,0 +1,81 @@
+"""``crosscbam fps`` end to end at a tiny size, the same-run STDC-Seg reference, the paper's ratios."""
+
+import json
+
+import pytest
+import torch
+
+from crosscbam.cli import main
+from crosscbam.models import build_model
+from crosscbam.models.stdc_seg import AttentionRefinementModule, STDCSegHead
+from crosscbam.speed.fps import measure_fps, paper_speed, reference_for
+
+FAST = dict(warmup=1, min_seconds=0.0, min_iterations=2, threads=1)
+
+
+def test_stdc_seg_is_context_path_ffm_and_fcn_head():
+    model = build_model("STDC1-Seg")
+    head = model.decode_head
+    assert isinstance(head, STDCSegHead) and model.aux_head is None
+    assert [type(arm) for arm in head.arms] == [AttentionRefinementModule] * 2
+    assert head.arms[0].conv_layer.conv.in_channels == 1024 and head.arms[1].conv_layer.conv.in_channels == 512
+    assert head.ffm.conv0.conv.in_channels == 256 + 128 and head.ffm.conv0.conv.out_channels == 256
+    assert head.fcn.conv.conv.out_channels == 256 and head.fcn.classifier[1].out_channels == 19
+    with torch.no_grad():
+        assert model.eval().decode(torch.zeros(1, 3, 64, 128)).shape == (1, 19, 8, 16)  # logits at 1/8
+
+
+def test_each_variant_has_its_backbones_reference():
+    assert reference_for("M1") == "STDC1-Seg" and reference_for("l2") == "STDC2-Seg"
+    assert reference_for("camvid-L") == "STDC2-Seg" and reference_for("STDC1-Seg") is None
+
+
+def test_paper_ratios_come_from_the_paper_tables():
+    m1 = paper_speed("M1", "STDC1-Seg", (512, 1024))
+    assert (m1["model_row"], m1["reference_row"], m1["fps"], m1["reference_fps"]) == ("Cross-CBAM-M1", "STDC1-Seg50", 240.9, 250.4)
+    l2 = paper_speed("L2", "STDC2-Seg", (768, 1536))
+    assert l2["fps_ratio"] == pytest.approx(88.6 / 97.0)
+    m1_at_seg75 = paper_speed("M1", "STDC1-Seg", (768, 1536))  # M1 and M2 are one network
+    assert (m1_at_seg75["model_row"], m1_at_seg75["reference_row"]) == ("Cross-CBAM-M2", "STDC1-Seg75")
+    assert paper_speed("camvid-M", "STDC1-Seg", (720, 960))["reference_row"] == "STDC1-Seg"
+    assert paper_speed("M1", "STDC1-Seg", (64, 128)) is None
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_measure_fps_times_the_model_and_its_reference(backend):
+    record = measure_fps("M1", (64, 64), backend=backend, device="cpu", **FAST)
+    assert record["backend"] == backend and record["fallback"] is None and record["precision"] == "fp32"
+    assert record["timing"]["iterations"] >= 2 and record["timing"]["warmup"] == 1 and record["fps"] > 0
+    assert record["reference"]["model"] == "STDC1-Seg" and record["fps_ratio"] == pytest.approx(record["fps"] / record["reference"]["fps"])
+    provenance = record["provenance"]
+    assert provenance["threads"] == 1 and provenance["device_type"] == "cpu" and provenance["device"]
+    assert {"torch", "onnxruntime", "onnx", "tensorrt"} <= set(provenance["libraries"])
+    assert record["roofline"]["macs"] > 0 and 0 < record["roofline"]["fraction_measured"]
+
+
+def test_fps_cli_auto_without_tensorrt_records_the_fallback(tmp_path, capsys, monkeypatch):
+    from crosscbam.speed import backends
+
+    monkeypatch.setattr(backends, "tensorrt_unavailable_reason", lambda: "no CUDA device visible to PyTorch")
+    out = tmp_path / "fps" / "STDC2-Seg_64x64.auto.json"
+    args = ["fps", "STDC2-Seg", "--size", "64", "64", "--backend", "auto", "--warmup", "1", "--min-seconds", "0",
+            "--min-iterations", "2", "--threads", "1", "--json", str(out)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    record = json.loads(out.read_text())
+    assert record["backend"] == "onnxruntime" and record["requested_backend"] == "auto"
+    assert "fell back to ONNX Runtime" in record["fallback"] and "fell back" in captured.err
+    assert record["reference"] is None and "FPS" in captured.out
+    table = tmp_path / "fps.csv"
+    assert main(["fps-table", "--results", str(out), "--preset", "smoke", "--csv", str(table), "--md", str(tmp_path / "fps.md")]) == 0
+    assert "STDC2-Seg" in table.read_text() and (tmp_path / "fps.md").read_text().startswith("# Inference speed")
+
+
+def test_fps_cli_errors_are_one_line(capsys):
+    assert main(["fps", "M1", "--size", "64", "64", "--backend", "onnxruntime", "--precision", "bf16"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "fp32 graph; bf16" in err
+    if not torch.cuda.is_available():
+        assert main(["fps", "M1", "--size", "64", "64", "--backend", "tensorrt"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and "backend tensorrt cannot run here" in err

@@ -1,0 +1,50 @@
+"""The speed slice of the DAG: export and FPS rules per (variant, size, backend), serialised by
+the `timing` resource, TensorRT on GPU nodes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args],
+        capture_output=True, text=True, env=env,
+    )
+
+
+def test_full_preset_plans_tensorrt_on_a_gpu_and_serialises_timing(tmp_path):
+    run = snakemake(tmp_path, "--cores", "4", "-n", "-p", "results/full/fps/M1_512x1024.tensorrt.json",
+                    "results/full/fps/L1_512x1024.torch.json", "--config", "preset=full")
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout
+    assert "rule fps_tensorrt:" in out and "rule fps:" in out and "rule export_onnx:" in out
+    trt_job = out[out.index("rule fps_tensorrt:"):]
+    assert "gpu=1" in trt_job.split("Shell command")[0] and "timing=1" in trt_job.split("Shell command")[0]
+    assert "results/full/onnx/STDC1-Seg_512x1024.onnx" in out  # the same-run reference's export
+    assert "--backend tensorrt" in out and "--engine-cache results/full/engines" in out
+
+
+def test_profiles_limit_timing_to_one_job():
+    for profile in ("local", "slurm"):
+        text = (REPO / "workflow" / "profiles" / profile / "config.yaml").read_text()
+        assert "resources:\n  timing: 1" in text
+
+
+@pytest.mark.slow
+def test_smoke_fps_job_from_the_dag(tmp_path):
+    target = "results/smoke/fps/M1_256x512.onnxruntime.json"
+    run = snakemake(tmp_path, "--profile", str(REPO / "workflow" / "profiles" / "local"), target)
+    assert run.returncode == 0, run.stderr[-3000:]
+    record = json.loads((tmp_path / target).read_text())
+    assert record["backend"] == "onnxruntime" and record["reference"]["model"] == "STDC1-Seg"
+    assert record["timing"]["total_s"] >= 1.0 and record["timing"]["warmup"] == 2
+    assert (tmp_path / "results/smoke/onnx/STDC1-Seg_256x512.json").exists()
+    assert (tmp_path / "benchmarks/smoke/fps/M1_256x512.onnxruntime.tsv").exists()

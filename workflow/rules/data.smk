@@ -1,0 +1,107 @@
+# Datasets (paper Sec. 4.1; DESIGN §5). The smoke preset generates synthetic Cityscapes / CamVid in the
+# real layouts; the full preset downloads and prepares the real ones (Cityscapes needs a login:
+# CITYSCAPES_USERNAME / CITYSCAPES_PASSWORD or cityscapesscripts' credentials.json). Archives you
+# downloaded yourself go to data/full/downloads/<dataset>/ under their official names.
+# Each dataset's marker is its data card, written last: depend on dataset_ready(name) and pass
+# dataset_root(name) to the CLI.
+
+DATA_CONFIG = config["presets"][PRESET]["data"]
+DATA = f"data/{PRESET}"
+DATASET_NAMES = ["cityscapes", "camvid"]
+CITYSCAPES_PACKAGES = ["gtFine_trainvaltest.zip", "leftImg8bit_trainvaltest.zip"]
+
+
+wildcard_constraints:
+    dataset="|".join(DATASET_NAMES),
+    package="|".join(p.replace(".", r"\.") for p in CITYSCAPES_PACKAGES),
+
+
+def dataset_root(dataset):
+    """The prepared tree of `dataset` for this preset (what build_dataset / the CLI take as root)."""
+    return f"{DATA}/{dataset}"
+
+
+def dataset_ready(dataset):
+    """The marker a rule that reads `dataset` depends on: its data card, written when the tree is complete."""
+    return f"{DATA}/{dataset}/data_card.json"
+
+
+def data_targets():
+    return [dataset_ready(d) for d in DATA_CONFIG["datasets"]]
+
+
+if DATA_CONFIG["source"] == "synthetic":
+
+    rule synth_data:
+        output:
+            f"{DATA}/{{dataset}}/data_card.json",
+        log:
+            f"{LOGS}/data/synth_{{dataset}}.log",
+        benchmark:
+            f"benchmarks/{PRESET}/data/synth_{{dataset}}.tsv"
+        params:
+            root=lambda wildcards: dataset_root(wildcards.dataset),
+            synth=lambda wildcards: DATA_CONFIG["synthetic"][wildcards.dataset],
+            seed=DATA_CONFIG["synthetic"]["seed"],
+        threads: 2
+        shell:
+            "crosscbam data synth {wildcards.dataset} --out {params.root} --n-train {params.synth[n_train]} "
+            "--n-val {params.synth[n_val]} --n-test {params.synth[n_test]} --size {params.synth[size][0]} "
+            "{params.synth[size][1]} --seed {params.seed} --jobs {threads} 2> {log}"
+
+else:
+
+    rule download_cityscapes:
+        output:
+            f"{DATA}/downloads/cityscapes/{{package}}",
+        log:
+            f"{LOGS}/data/download_cityscapes_{{package}}.log",
+        benchmark:
+            f"benchmarks/{PRESET}/data/download_cityscapes_{{package}}.tsv"
+        params:
+            out=f"{DATA}/downloads/cityscapes",
+        shell:
+            "crosscbam data download cityscapes --package {wildcards.package} --out {params.out} 2> {log}"
+
+    rule download_camvid:
+        output:
+            f"{DATA}/downloads/camvid/camvid.tgz",
+        log:
+            f"{LOGS}/data/download_camvid.log",
+        benchmark:
+            f"benchmarks/{PRESET}/data/download_camvid.tsv"
+        params:
+            out=f"{DATA}/downloads/camvid",
+        shell:
+            "crosscbam data download camvid --out {params.out} 2> {log}"
+
+    rule prepare_cityscapes:
+        input:
+            expand(f"{DATA}/downloads/cityscapes/{{package}}", package=CITYSCAPES_PACKAGES),
+        output:
+            dataset_ready("cityscapes"),
+        log:
+            f"{LOGS}/data/prepare_cityscapes.log",
+        benchmark:
+            f"benchmarks/{PRESET}/data/prepare_cityscapes.tsv"
+        params:
+            root=dataset_root("cityscapes"),
+            archives=lambda wildcards, input: " ".join(f"--archive {a}" for a in input),
+        threads: 8
+        shell:
+            "crosscbam data prepare cityscapes --out {params.root} {params.archives} --jobs {threads} 2> {log}"
+
+    rule prepare_camvid:
+        input:
+            f"{DATA}/downloads/camvid/camvid.tgz",
+        output:
+            dataset_ready("camvid"),
+        log:
+            f"{LOGS}/data/prepare_camvid.log",
+        benchmark:
+            f"benchmarks/{PRESET}/data/prepare_camvid.tsv"
+        params:
+            root=dataset_root("camvid"),
+            splits=f"--splits {DATA_CONFIG['camvid_splits']}" if DATA_CONFIG.get("camvid_splits") else "",
+        shell:
+            "crosscbam data prepare camvid --out {params.root} --archive {input} {params.splits} 2> {log}"

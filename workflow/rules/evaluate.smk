@@ -1,0 +1,51 @@
+# Evaluation (Sec. 4.1-4.2): inference at the variant's size, scored on full-resolution labels, per
+# seed; then mean +- std over seeds per table row.
+EVALUATE = config["presets"][PRESET]["evaluate"]
+
+
+def eval_size(variant, dataset):
+    """The paper's evaluation size of `variant`, scaled to this preset's images (1.0 on real data)."""
+    height, width = get_variant(variant).eval_size
+    real_height = DATASETS[dataset].image_size[0]
+    ours = DATA_CONFIG["synthetic"][dataset]["size"][0] if DATA_CONFIG["source"] == "synthetic" else real_height
+    return round(height * ours / real_height), round(width * ours / real_height)
+
+
+def evaluation(dataset, variant):
+    return f"{RESULTS}/eval/{dataset}/{variant}.json"
+
+
+rule evaluate:
+    input:
+        checkpoint=lambda wildcards: checkpoint(wildcards.dataset, wildcards.variant, wildcards.seed),
+        data=lambda wildcards: dataset_ready(wildcards.dataset),
+    output:
+        f"{RESULTS}/eval/{{dataset}}/{{variant}}/seed{{seed}}.json",
+    log:
+        f"{LOGS}/eval/{{dataset}}/{{variant}}/seed{{seed}}.log",
+    benchmark:
+        f"benchmarks/{PRESET}/eval/{{dataset}}/{{variant}}/seed{{seed}}.tsv"
+    params:
+        root=lambda wildcards: dataset_root(wildcards.dataset),
+        size=lambda wildcards: "{} {}".format(*eval_size(wildcards.variant, wildcards.dataset)),
+        split=EVALUATE["split"],
+    threads: TRAIN["threads"]
+    resources:
+        gpu=min(TRAIN["gpus"], 1),
+    shell:
+        "crosscbam evaluate --checkpoint {input.checkpoint} --dataset {wildcards.dataset} --data-root {params.root} "
+        "--size {params.size} --split {params.split} --out {output} 2> {log}"
+
+
+rule aggregate_seeds:
+    input:
+        lambda wildcards: expand(f"{RESULTS}/eval/{wildcards.dataset}/{wildcards.variant}/seed{{seed}}.json", seed=TRAIN["seeds"]),
+    output:
+        f"{RESULTS}/eval/{{dataset}}/{{variant}}.json",
+    log:
+        f"{LOGS}/eval/{{dataset}}/{{variant}}.log",
+    params:
+        data=DATA_CONFIG["source"],
+    shell:
+        "crosscbam aggregate --model {wildcards.variant} --results {input} --preset {PRESET} --data {params.data} "
+        "--out {output} 2> {log}"
