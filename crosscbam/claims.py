@@ -83,9 +83,11 @@ class Results:
 
     def __init__(self, records: list[dict], preset: str) -> None:
         self.preset = preset
-        self.complexity = {r["model"]: r for r in records if r.get("kind") == "complexity"}
-        self.evaluation = {(r["dataset"], r["model"]): r for r in records if r.get("kind") == "evaluation"}
-        self.fps = [r for r in records if r.get("kind") == "fps"]
+        from crosscbam.reports import record_kind
+
+        self.complexity = {r["model"]: r for r in records if record_kind(r) == "complexity"}
+        self.evaluation = {(r["dataset"], r["model"]): r for r in records if record_kind(r) == "evaluation"}
+        self.fps = [r for r in records if record_kind(r) == "fps"]
 
     def ours_complexity(self, variant: str, field: str) -> float:
         if variant not in self.complexity:
@@ -99,9 +101,10 @@ class Results:
 
     def ours_fps_ratio(self, variant: str, reference: str) -> float:
         for record in self.fps:
-            if record["model"] == variant and record.get("reference") == reference and record.get("ratio") is not None:
-                return record["ratio"]
-        raise NotAvailable(f"no same-run FPS of {variant} and {reference}")
+            same_run = record["model"] == variant and (record.get("reference") or {}).get("model") == reference
+            if same_run and record.get("fps_ratio") and record["backend"] == "tensorrt":
+                return record["fps_ratio"]
+        raise NotAvailable(f"no same-run TensorRT FPS of {variant} and {reference} (the paper's backend)")
 
 
 def _tolerance(claim: dict, key: str = "tolerance") -> float:

@@ -49,7 +49,8 @@ def read_records(paths: list[str | Path]) -> list[dict]:
     return records
 
 
-def _kind(record: dict) -> str:
+def record_kind(record: dict) -> str:
+    """``complexity``, ``evaluation``, ``evaluation_run`` or ``fps``."""
     return "fps" if "timing" in record and "backend" in record else record.get("kind", "")
 
 
@@ -177,9 +178,9 @@ def _pick_reference(fps_records: list[dict], reference: str, size: tuple[int, in
 def compile_table(table: str, records: list[dict], preset: str) -> pd.DataFrame:
     """One of Tables 2-6: one row per paper row; ours where we build the model."""
     paper = paper_table(table)
-    complexity = {r["model"]: r for r in records if _kind(r) == "complexity"}
-    evaluation = {(r["dataset"], r["model"]): r for r in records if _kind(r) == "evaluation"}
-    fps_records = [r for r in records if _kind(r) == "fps"]
+    complexity = {r["model"]: r for r in records if record_kind(r) == "complexity"}
+    evaluation = {(r["dataset"], r["model"]): r for r in records if record_kind(r) == "evaluation"}
+    fps_records = [r for r in records if record_kind(r) == "fps"]
     dataset = TABLE_DATASET[table]
     references = REFERENCE_ROWS.get(table, {})
     miou_columns = [c for c in paper.columns if c.startswith("miou")]
@@ -259,7 +260,7 @@ def complexity_summary(records: list[dict]) -> pd.DataFrame:
             "commit": record["provenance"]["commit"],
         }
         for record in records
-        if _kind(record) == "complexity"
+        if record_kind(record) == "complexity"
     ]
     return pd.DataFrame(rows)
 

@@ -46,6 +46,14 @@ def test_ours_complexity_is_compared_and_smoke_accuracy_is_never_a_verdict():
     assert frame.loc["cityscapes-split", "verdict_ours"] == "not checkable"
 
 
+def test_fps_claims_use_the_same_run_ratio():
+    record = {"model": "M1", "input": [1, 3, 512, 1024], "backend": "tensorrt", "timing": {}, "fps": 200.0,
+              "reference": {"model": "STDC1-Seg", "fps": 208.0}, "fps_ratio": 200.0 / 208.0}
+    frame = by_id(audit(Results([record], preset="full")))
+    assert frame.loc["abstract-m1-fps", "ours"] == pytest.approx(250.4 * 200 / 208, abs=0.01)
+    assert frame.loc["abstract-m1-fps", "verdict_ours"] == "reproduced"  # 240.8 vs 240.9, within 10 %
+
+
 def test_full_preset_accuracy_gets_a_verdict():
     records = [{"kind": "evaluation", "dataset": "cityscapes", "model": "M1", "miou_mean": 0.7418}]
     frame = by_id(audit(Results(records, preset="full")))

@@ -42,3 +42,26 @@ def test_full_preset_dry_run_needs_nothing(tmp_path):
 def test_config_schema_rejects_bad_values(tmp_path):
     run = snakemake(tmp_path, "-n", "--config", "preset=fast")
     assert run.returncode != 0 and "preset" in run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_the_whole_smoke_dag_at_toy_sizes(tmp_path):
+    """Every target of the smoke preset (data -> training -> evaluation -> FPS -> tables, claims,
+    figures, HTML), at toy sizes so that it runs in a few minutes on 2 cores."""
+    run = snakemake(tmp_path, "--configfile", str(REPO / "tests" / "fixtures" / "tiny-smoke.yaml"))
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    reports = tmp_path / "reports"
+    for table in ("table2", "table3", "table4", "table5", "table6"):
+        frame = pd.read_csv(reports / f"{table}.csv")
+        ours = frame[frame["source"] == "ours vs paper"]
+        assert len(ours) > 0
+        miou = "miou_val" if table == "table2" else "miou"
+        assert ours[miou].notna().all() and ours[f"{miou}_provenance"].str.contains("preset=smoke").all()
+        assert ours[f"{miou}_verdict"].str.startswith("not comparable").all()  # smoke never gets a pass/fail
+        if "fps" in frame.columns:
+            assert ours[["fps", "fps_ratio", "fps_ratio_paper"]].notna().all().all(), table
+    claims = pd.read_csv(reports / "claims.csv")
+    assert (claims["verdict"] == "inconsistent").any() and (claims["verdict_ours"] == "reproduced").any()
+    for figure in ("fig7_qualitative", "fig8_ablation", "speed_accuracy", "training_curves"):
+        assert (reports / "figures" / f"{figure}.png").stat().st_size > 5_000
+    assert "<table" in (reports / "report.html").read_text()
