@@ -5,31 +5,6 @@
 # Each dataset's marker is its data card, written last: depend on dataset_ready(name) and pass
 # dataset_root(name) to the CLI.
 
-DATA_CONFIG = config["presets"][PRESET]["data"]
-DATA = f"data/{PRESET}"
-DATASET_NAMES = ["cityscapes", "camvid"]
-CITYSCAPES_PACKAGES = ["gtFine_trainvaltest.zip", "leftImg8bit_trainvaltest.zip"]
-
-
-wildcard_constraints:
-    dataset="|".join(DATASET_NAMES),
-    package="|".join(p.replace(".", r"\.") for p in CITYSCAPES_PACKAGES),
-
-
-def dataset_root(dataset):
-    """The prepared tree of `dataset` for this preset (what build_dataset / the CLI take as root)."""
-    return f"{DATA}/{dataset}"
-
-
-def dataset_ready(dataset):
-    """The marker a rule that reads `dataset` depends on: its data card, written when the tree is complete."""
-    return f"{DATA}/{dataset}/data_card.json"
-
-
-def data_targets():
-    return [dataset_ready(d) for d in DATA_CONFIG["datasets"]]
-
-
 if DATA_CONFIG["source"] == "synthetic":
 
     rule synth_data:

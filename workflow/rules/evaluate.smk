@@ -1,19 +1,5 @@
 # Evaluation (Sec. 4.1-4.2): inference at the variant's size, scored on full-resolution labels, per
 # seed; then mean +- std over seeds per table row.
-EVALUATE = config["presets"][PRESET]["evaluate"]
-
-
-def eval_size(variant, dataset):
-    """The paper's evaluation size of `variant`, scaled to this preset's images (1.0 on real data)."""
-    height, width = get_variant(variant).eval_size
-    real_height = DATASETS[dataset].image_size[0]
-    ours = DATA_CONFIG["synthetic"][dataset]["size"][0] if DATA_CONFIG["source"] == "synthetic" else real_height
-    return round(height * ours / real_height), round(width * ours / real_height)
-
-
-def evaluation(dataset, variant):
-    return f"{RESULTS}/eval/{dataset}/{variant}.json"
-
 
 rule evaluate:
     input:
@@ -45,7 +31,8 @@ rule aggregate_seeds:
     log:
         f"{LOGS}/eval/{{dataset}}/{{variant}}.log",
     params:
+        preset=PRESET,
         data=DATA_CONFIG["source"],
     shell:
-        "crosscbam aggregate --model {wildcards.variant} --results {input} --preset {PRESET} --data {params.data} "
+        "crosscbam aggregate --model {wildcards.variant} --results {input} --preset {params.preset} --data {params.data} "
         "--out {output} 2> {log}"
