@@ -26,8 +26,7 @@ def _complexity(args: argparse.Namespace) -> None:
     result = measure(args.name, tuple(args.size) if args.size else None)
     record = {"kind": "complexity", **result.to_dict(), "provenance": provenance()}
     if args.json:
-        json.dump(record, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(record, None)
         return
     _, _, height, width = result.input
     print(f"{result.model} at {height}x{width}")
@@ -57,8 +56,7 @@ def _aggregate(args: argparse.Namespace) -> None:
     from crosscbam import reports
 
     record = reports.aggregate_evaluations(reports.read_records(args.results), args.model, args.preset, args.data)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    write_json(record, args.out)
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -118,11 +116,25 @@ def _variants(args: argparse.Namespace) -> None:
         print(f"{name:<12} {variant.description}")
 
 
-def _size(text: str) -> int:
+def pixels(text: str) -> int:
+    """argparse type of one side of ``--size H W``."""
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must be an integer number of pixels, got {text!r}") from None
+
+
+def write_json(record: dict, path: str | None) -> None:
+    """Write ``record`` to ``path`` atomically (a crash never leaves half a file), or to stdout."""
+    text = json.dumps(record, indent=2, default=str) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text)
+    temporary.replace(target)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     complexity = commands.add_parser("complexity", help="params and FLOPs under the paper's protocol")
     complexity.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
-    complexity.add_argument("--size", nargs=2, type=_size, metavar=("H", "W"), help="input size (default: the paper's)")
+    complexity.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="input size (default: the paper's)")
     complexity.add_argument("--json", action="store_true", help="print a JSON record with provenance")
     complexity.set_defaults(func=_complexity)
 
@@ -159,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--checkpoints", nargs="*", default=[], metavar="NAME=PATH", help="ablation: one per row")
     figure.add_argument("--dataset", default="cityscapes", choices=["cityscapes", "camvid"])
     figure.add_argument("--data-root")
-    figure.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), help="inference size (default: the image's own)")
+    figure.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="inference size (default: the image's own)")
     figure.add_argument("--n", type=int, default=3, help="qualitative: number of validation images")
     figure.add_argument("--index", type=int, default=0, help="ablation: which validation image")
     figure.add_argument("--table2", help="scatter: reports/table2.csv")

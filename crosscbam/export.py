@@ -18,12 +18,16 @@ from __future__ import annotations
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from crosscbam.complexity import check_size
 from crosscbam.models import build_model, canonical_name
+
+if TYPE_CHECKING:
+    import onnx
 
 #: Names of the graph's input and output.
 INPUT_NAME, OUTPUT_NAME = "image", "logits"

@@ -6,26 +6,10 @@ rules. Errors are one-line ``ValueError``s; :func:`crosscbam.cli.main` prints th
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
+from crosscbam.cli import pixels, write_json
 from crosscbam.speed.backends import BACKENDS, PRECISIONS
-
-
-def _size(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be an integer number of pixels, got {text!r}") from None
-
-
-def _write_json(record: dict, path: str | None) -> None:
-    if path is None:
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(record, indent=2) + "\n")
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -33,7 +17,8 @@ def _export(args: argparse.Namespace) -> None:
     from crosscbam.provenance import provenance
 
     result = export_onnx(args.name, args.size, args.out, checkpoint=args.checkpoint, opset=args.opset, rewrite=args.rewrite)
-    _write_json({**result.to_dict(), "provenance": provenance()}, args.json)
+    if args.json:
+        write_json({**result.to_dict(), "provenance": provenance()}, args.json)
     _, _, height, width = result.input
     print(
         f"{result.model} {height}x{width} -> {result.path} (opset {result.opset}, {result.onnx_bytes / 2**20:.1f} MiB); "
@@ -59,7 +44,8 @@ def _fps(args: argparse.Namespace) -> None:
         checkpoint=args.checkpoint,
         reference=None if args.reference == "none" else args.reference,
     )
-    _write_json(record, args.json)
+    if args.json:
+        write_json(record, args.json)
     if record["fallback"]:
         print(record["fallback"], file=sys.stderr)
     _, _, height, width = record["input"]
@@ -89,7 +75,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     """Add ``export``, ``fps`` and ``fps-table`` to the ``crosscbam`` command line."""
     export = commands.add_parser("export", help="export a variant to a single-file ONNX graph, verified against PyTorch")
     export.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
-    export.add_argument("--size", nargs=2, type=_size, metavar=("H", "W"), required=True, help="input size")
+    export.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), required=True, help="input size")
     export.add_argument("--checkpoint", help="MMSeg checkpoint to load (default: random weights)")
     export.add_argument("--out", required=True, help="ONNX file to write")
     export.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17; default 17)")
@@ -99,7 +85,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
 
     fps = commands.add_parser("fps", help="frames per second by the paper's protocol, with a same-run STDC-Seg reference")
     fps.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
-    fps.add_argument("--size", nargs=2, type=_size, metavar=("H", "W"), help="input size (default: the paper's)")
+    fps.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="input size (default: the paper's)")
     fps.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: TensorRT, else ONNX Runtime")
     fps.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32, as the paper's peers")
     fps.add_argument("--warmup", type=int, default=10, help="untimed passes first (default 10)")

@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
-
-
-def _write_json(record: dict, path: str | None) -> None:
-    text = json.dumps(record, indent=2, default=str) + "\n"
-    if path is None:
-        print(text, end="")
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(text)
-    temporary.replace(target)
+from crosscbam.cli import pixels, write_json
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -35,13 +22,13 @@ def _evaluate(args: argparse.Namespace) -> None:
 
     size = tuple(args.size) if args.size else None
     result = evaluate(args.checkpoint, args.dataset, args.data_root, size, args.split, args.variant)
-    _write_json(result, args.out)
+    write_json(result, args.out)
 
 
 def _score(args: argparse.Namespace) -> None:
     from crosscbam.evaluation import score
 
-    _write_json(score(args.dataset, args.gt, args.pred, args.split), args.out)
+    write_json(score(args.dataset, args.gt, args.pred, args.split), args.out)
 
 
 def _predict(args: argparse.Namespace) -> None:
@@ -66,7 +53,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--checkpoint", required=True)
     evaluate.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
     evaluate.add_argument("--data-root", required=True)
-    evaluate.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), help="inference size (default: the image's own)")
+    evaluate.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="inference size (default: the image's own)")
     evaluate.add_argument("--split", default="val")
     evaluate.add_argument("--variant", help="required for an MMSeg checkpoint; checked against ours")
     evaluate.add_argument("--out", help="JSON path (default: stdout)")
@@ -84,7 +71,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("--checkpoint", required=True)
     predict.add_argument("--input", required=True, help="folder of images (searched recursively)")
     predict.add_argument("--out", required=True)
-    predict.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), help="inference size (default: the image's own)")
+    predict.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="inference size (default: the image's own)")
     predict.add_argument("--variant")
     predict.add_argument("--dataset", choices=["cityscapes", "camvid"], help="default: the checkpoint's")
     predict.set_defaults(func=_predict)
