@@ -74,7 +74,8 @@ def evaluate(checkpoint: str | Path, dataset: str, data_root: str | Path, size: 
     cm.all_reduce()
     return _result(cm, spec.class_names, kind="evaluation_run", model=meta["variant"], dataset=dataset, split=split, size=list(size) if size else None,
                    n_images=len(samples), variant=meta["variant"], checkpoint=str(checkpoint),
-                   train_config_hash=meta.get("config_hash"), train_config=meta.get("config"))
+                   train_config_hash=meta.get("config_hash"), train_config=meta.get("config"),
+                   train_wall_s=meta.get("elapsed_s"), train_provenance=meta.get("provenance"))
 
 
 def _cityscapes_tables() -> tuple[np.ndarray, list[str]]:

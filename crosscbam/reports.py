@@ -79,6 +79,7 @@ def aggregate_evaluations(records: list[dict], model: str, preset: str, data: st
         "preset": preset,
         "data": data,
         "train_config_hashes": sorted({r.get("train_config_hash") or "" for r in records}),
+        "train_wall_s": [r.get("train_wall_s") for r in records],
         "provenance": records[0]["provenance"],
     }
 
