@@ -78,18 +78,20 @@ def evaluate(checkpoint: str | Path, dataset: str, data_root: str | Path, size: 
                    train_wall_s=meta.get("elapsed_s"), train_provenance=meta.get("provenance"))
 
 
-def _cityscapes_tables() -> tuple[np.ndarray, list[str]]:
-    """labelId -> trainId lookup (255 for every class not evaluated) and the 19 class names,
-    from cityscapesscripts' own label table."""
+def _cityscapes_tables() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """From cityscapesscripts' own label table: labelId -> trainId (255 for every class not
+    evaluated), trainId -> labelId, and the 19 class names."""
     from cityscapesscripts.helpers.labels import labels
 
-    lookup = np.full(256, 255, dtype=np.uint8)
+    to_train = np.full(256, 255, dtype=np.uint8)
+    to_label = np.zeros(256, dtype=np.uint8)
     names = {}
     for label in labels:
         if 0 <= label.id < 256 and 0 <= label.trainId < 255 and not label.ignoreInEval:
-            lookup[label.id] = label.trainId
+            to_train[label.id] = label.trainId
+            to_label[label.trainId] = label.id
             names[label.trainId] = label.name
-    return lookup, [names[i] for i in sorted(names)]
+    return to_train, to_label, [names[i] for i in sorted(names)]
 
 
 def _read_png(path: Path) -> np.ndarray:
@@ -119,7 +121,7 @@ def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") ->
         match = CITYSCAPES_FRAME.match(path.name)
         if match:
             predictions.setdefault(match.group(0), []).append(path)
-    lookup, names = _cityscapes_tables()
+    lookup, _, names = _cityscapes_tables()
     cm = ConfusionMatrix(len(names))
     for gt_file in gt_files:
         frame = CITYSCAPES_FRAME.match(gt_file.name).group(0)
@@ -145,16 +147,6 @@ def predict_image(model: torch.nn.Module, image: np.ndarray, size: tuple[int, in
     return logits.argmax(1).squeeze(0).cpu().numpy().astype(np.uint8)
 
 
-def _train_id_to_label_id() -> np.ndarray:
-    from cityscapesscripts.helpers.labels import trainId2label
-
-    lookup = np.zeros(256, dtype=np.uint8)
-    for train_id, label in trainId2label.items():
-        if 0 <= train_id < 255:
-            lookup[train_id] = label.id
-    return lookup
-
-
 def predict(checkpoint: str | Path, input_dir: str | Path, out_dir: str | Path, size: tuple[int, int] | None = None,
             variant: str | None = None, dataset: str | None = None, progress: bool = True) -> int:
     """Predict every image under ``input_dir``; write, mirroring its sub-folders, under ``out_dir``:
@@ -175,7 +167,7 @@ def predict(checkpoint: str | Path, input_dir: str | Path, out_dir: str | Path, 
     if not files:
         raise ValueError(f"no .png/.jpg images under {input_dir}")
     model.to(_device())
-    to_ids = _train_id_to_label_id() if name == "cityscapes" else np.arange(256, dtype=np.uint8)
+    to_ids = _cityscapes_tables()[1] if name == "cityscapes" else np.arange(256, dtype=np.uint8)
     out_dir = Path(out_dir)
     for path in tqdm(files, desc=f"predict {meta['variant']}", disable=not progress):
         image = read_image(path)

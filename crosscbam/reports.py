@@ -231,8 +231,7 @@ def _fps_row(table, paper, paper_row, variant, reference_variant, fps_records, p
     if reference_variant:
         record, ref_fps = _pick_reference(fps_records, reference_variant, size)
         ratio = 1.0 if record else None
-        out = _fps_columns(paper_row, ref_fps, record, ratio, 1.0, preset, True)
-        return out
+        return _fps_columns(paper_row, ref_fps, record, ratio, 1.0, preset, True)
     return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": "not built here"}
 
 

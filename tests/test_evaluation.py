@@ -63,3 +63,25 @@ def test_missing_or_mismatched_predictions_are_named(tmp_path):
 def test_an_empty_ground_truth_root_says_what_to_pass(tmp_path):
     with pytest.raises(ValueError, match="pass the Cityscapes root as --gt"):
         score("cityscapes", tmp_path, tmp_path)
+
+
+def test_predict_writes_test_server_label_ids_colour_and_overlay(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from crosscbam.evaluation import predict
+    from crosscbam.training import make_config, train
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from training_helpers import BlobDataset
+
+    config = make_config("M1-c128", "cityscapes", str(tmp_path), str(tmp_path / "run"), overrides=["iterations=1", "batch_size=2", "progress=false"])
+    checkpoint = train(config, dataset=BlobDataset(), num_classes=19)
+    (tmp_path / "images" / "aachen").mkdir(parents=True)
+    Image.fromarray(np.zeros((64, 96, 3), np.uint8)).save(tmp_path / "images" / "aachen" / "aachen_000000_000019_leftImg8bit.png")
+    assert predict(checkpoint, tmp_path / "images", tmp_path / "out", progress=False) == 1
+    ids = np.asarray(Image.open(tmp_path / "out" / "labelIds" / "aachen" / "aachen_000000_000019_leftImg8bit.png"))
+    assert ids.shape == (64, 96)
+    assert set(np.unique(ids)) <= {7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33}  # labelIds of the 19 classes
+    for kind in ("color", "overlay"):
+        assert np.asarray(Image.open(tmp_path / "out" / kind / "aachen" / "aachen_000000_000019_leftImg8bit.png")).shape == (64, 96, 3)
