@@ -22,8 +22,10 @@ import torch
 
 from crosscbam.export import export_onnx
 from crosscbam.speed.backends import tensorrt_unavailable_reason
-from crosscbam.speed.fps import measure_fps, reference_for
-from crosscbam.speed.roofline import cpu_flags
+from crosscbam.paper import paper_speed
+from crosscbam.speed.fps import measure_fps
+from crosscbam.variants import speed_reference
+from crosscbam.machine import cpu_flags
 
 
 def default_combinations() -> tuple[list[tuple[str, str]], list[str]]:
@@ -52,7 +54,8 @@ def table_row(record: dict, entry: dict) -> str:
     ratio = ratio_median = paper_ratio = ""
     if entry is record and record["fps_ratio"] is not None:
         ratio, ratio_median = f"{record['fps_ratio']:.3f}", f"{record['fps_ratio_median']:.3f}"
-        paper_ratio = f"{record['paper']['fps_ratio']:.3f}" if record["paper"] else ""
+        paper = paper_speed(record["model"], record["reference"]["model"], tuple(record["input"][2:]))
+        paper_ratio = f"{paper['fps_ratio']:.3f}" if paper else ""
     _, _, height, width = record["input"]
     return (
         f"| {height}x{width} | {record['backend']} | {record['precision']} | {entry['model']} | {timing['fps']:.2f} | "
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     exports = []
     for height, width in args.sizes:
         if any(backend != "torch" for backend, _ in combos):
-            for name in dict.fromkeys(n for v in args.variants for n in (v, reference_for(v)) if n):
+            for name in dict.fromkeys(n for v in args.variants for n in (v, speed_reference(v)) if n):
                 path = onnx_dir / f"{name}_{height}x{width}.onnx"
                 if not path.is_file():
                     result = export_onnx(name, (height, width), path)

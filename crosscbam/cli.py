@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-from pathlib import Path
 
-from crosscbam.models.checkpoint import CheckpointError
+from crosscbam.arguments import pixels
+from crosscbam.io import write_json
+from crosscbam.machine import cap_compute_threads
+from crosscbam.errors import CrossCBAMError
 
 #: Stage modules that add their own subcommands through ``add_subcommands(commands)``; imported
 #: lazily at parse time so that ``crosscbam --help`` stays fast and a stage's heavy imports stay local.
@@ -82,13 +83,13 @@ def _figure(args: argparse.Namespace) -> None:
         return
     from crosscbam.data import build_dataset, get_info
     from crosscbam.evaluation import predict_image
-    from crosscbam.training.checkpoints import load_trained_model
+    from crosscbam.models.weights import load_model
 
     info = get_info(args.dataset)
     samples = build_dataset(args.dataset, args.data_root, "val")
     size = tuple(args.size) if args.size else None
     if args.kind == "qualitative":
-        model, meta = load_trained_model(args.checkpoint)
+        model, meta = load_model(None, args.checkpoint)
         rows = []
         for index in range(min(args.n, len(samples))):
             image, label = samples.load(index)
@@ -97,7 +98,7 @@ def _figure(args: argparse.Namespace) -> None:
         figures.qualitative_panel(rows, info.palette, args.out, title)
     else:
         image, label = samples.load(args.index)
-        predictions = {name: predict_image(load_trained_model(path)[0], image, size) for name, path in _pairs(args.checkpoints, "--checkpoints").items()}
+        predictions = {name: predict_image(load_model(None, path)[0], image, size) for name, path in _pairs(args.checkpoints, "--checkpoints").items()}
         figures.ablation_panel(image, predictions, label, info.palette, args.out, f"Table 4 models on {args.dataset} val ({args.preset} preset)")
 
 
@@ -114,27 +115,6 @@ def _variants(args: argparse.Namespace) -> None:
 
     for name, variant in VARIANTS.items():
         print(f"{name:<12} {variant.description}")
-
-
-def pixels(text: str) -> int:
-    """argparse type of one side of ``--size H W``."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be an integer number of pixels, got {text!r}") from None
-
-
-def write_json(record: dict, path: str | None) -> None:
-    """Write ``record`` to ``path`` atomically (a crash never leaves half a file), or to stdout."""
-    text = json.dumps(record, indent=2, default=str) + "\n"
-    if path is None:
-        sys.stdout.write(text)
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(text)
-    temporary.replace(target)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,10 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    cap_compute_threads()  # before torch is imported: never more compute threads than usable CPUs
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, CheckpointError, FileNotFoundError, FloatingPointError) as error:
+    except (CrossCBAMError, ValueError, FileNotFoundError, FloatingPointError) as error:
         print(f"crosscbam {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -19,7 +19,7 @@ from PIL import Image
 from crosscbam.metrics import ConfusionMatrix
 from crosscbam.models.heads import resize
 from crosscbam.provenance import provenance
-from crosscbam.training.checkpoints import load_trained_model
+from crosscbam.models.weights import load_model
 
 CITYSCAPES_FRAME = re.compile(r"^([a-z_]+)_(\d{6})_(\d{6})")
 
@@ -58,7 +58,7 @@ def evaluate(checkpoint: str | Path, dataset: str, data_root: str | Path, size: 
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
     if not Path(data_root).is_dir():
         raise ValueError(f"data root {data_root} does not exist; prepare the data first (crosscbam data ...)")
-    model, meta = load_trained_model(checkpoint, variant)
+    model, meta = load_model(variant, checkpoint)
     spec = DATASETS[dataset]
     if meta.get("num_classes") not in (None, spec.num_classes):
         raise ValueError(f"checkpoint {checkpoint} predicts {meta['num_classes']} classes, {dataset} has {spec.num_classes}")
@@ -158,7 +158,7 @@ def predict(checkpoint: str | Path, input_dir: str | Path, out_dir: str | Path, 
     from crosscbam.data.datasets import read_image
     from crosscbam.figures import colorize, overlay
 
-    model, meta = load_trained_model(checkpoint, variant)
+    model, meta = load_model(variant, checkpoint)
     name = dataset or meta.get("dataset")
     if name is None:
         raise ValueError(f"checkpoint {checkpoint} does not say its dataset; pass --dataset")

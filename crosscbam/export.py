@@ -24,13 +24,17 @@ import numpy as np
 import torch
 
 from crosscbam.complexity import check_size
-from crosscbam.models import build_model, canonical_name
+from crosscbam.io import atomic_path
+from crosscbam.models import canonical_name
+from crosscbam.models.weights import load_model
 
 if TYPE_CHECKING:
     import onnx
 
 #: Names of the graph's input and output.
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
+#: ONNX metadata key naming the variant a graph was exported from (checked by :func:`read_onnx_identity`).
+METADATA_MODEL = "crosscbam.model"
 #: Default and minimum ONNX opset.
 DEFAULT_OPSET, MIN_OPSET = 17, 17
 #: Verification tolerance: ``max|onnx - torch| <= ATOL + RTOL * max|torch|`` (float32 with
@@ -57,19 +61,6 @@ class ExportResult:
         record = asdict(self)
         record["input"] = list(self.input)
         return record
-
-
-def load_model(name: str, checkpoint: str | Path | None = None) -> torch.nn.Module:
-    """Build variant ``name`` in eval mode, with weights from an MMSeg checkpoint when given.
-
-    Random weights time exactly like trained ones; a checkpoint matters for accuracy only.
-    """
-    model = build_model(name)
-    if checkpoint is not None:
-        from crosscbam.models.checkpoint import load_mmseg_checkpoint
-
-        load_mmseg_checkpoint(model, checkpoint)
-    return model.eval()
 
 
 def to_onnx(model: torch.nn.Module, size: tuple[int, int], path: str | Path, opset: int = DEFAULT_OPSET) -> Path:
@@ -172,6 +163,40 @@ def check_onnx(path: str | Path) -> None:
         raise ValueError(f"ONNX checker rejected {path}: {first_line}") from None
 
 
+def read_onnx_identity(path: str | Path, name: str, size: tuple[int, int]) -> str:
+    """Check that ``path`` is our export of variant ``name`` at ``size``; return its sha256.
+
+    A file is trusted by what it holds, not by its name: the graph must carry the variant it was
+    exported from (metadata written by :func:`export_onnx`) and take a ``(1, 3, H, W)`` input.
+
+    Raises:
+        ValueError: one line naming the file, what it holds and the fix.
+    """
+    import hashlib
+
+    import onnx
+
+    path = Path(path)
+    try:
+        graph = onnx.load(str(path), load_external_data=False)
+    except Exception as error:  # onnx raises DecodeError, OSError, ... for garbage
+        raise ValueError(f"{path} is not a readable ONNX file ({type(error).__name__}); delete it and export again") from None
+    stored = {prop.key: prop.value for prop in graph.metadata_props}.get(METADATA_MODEL)
+    inputs = [tuple(d.dim_value for d in i.type.tensor_type.shape.dim) for i in graph.graph.input]
+    expected = (1, 3, *size)
+    if stored != canonical_name(name) or inputs != [expected]:
+        raise ValueError(
+            f"{path} holds {stored or 'an unknown network'} with input {inputs[0] if inputs else '?'}, "
+            f"not {canonical_name(name)} at {expected}; delete it and run `crosscbam export {canonical_name(name)} "
+            f"--size {size[0]} {size[1]} --out {path}`"
+        )
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def compare_with_torch(model: torch.nn.Module, path: str | Path, size: tuple[int, int], seed: int = 0) -> tuple[float, float]:
     """``(max|onnx - torch|, max|torch|)`` on one random N(0, 1) image, ONNX run by ONNX Runtime (CPU)."""
     import onnxruntime as ort
@@ -208,32 +233,34 @@ def export_onnx(
     """
     canonical = canonical_name(name)
     height, width = check_size(list(size))
-    model = load_model(canonical, checkpoint)
-    path = to_onnx(model, (height, width), out, opset)
-    rewritten = 0
-    if rewrite:
+    model, _ = load_model(canonical, checkpoint)
+    out = Path(out)
+    with atomic_path(out) as path:  # only a verified graph ever appears under the final name
+        to_onnx(model, (height, width), path, opset)
         import onnx
 
         graph = onnx.load(str(path))
-        rewritten = rewrite_channel_reductions(graph)
+        rewritten = rewrite_channel_reductions(graph) if rewrite else 0
+        onnx.helper.set_model_props(graph, {METADATA_MODEL: canonical})
         onnx.save(graph, str(path))
-    check_onnx(path)
-    max_diff, max_ref = compare_with_torch(model, path, (height, width))
-    tolerance = atol + rtol * max_ref
-    if not max_diff <= tolerance:
-        raise ValueError(
-            f"ONNX Runtime and PyTorch logits of {canonical} differ by {max_diff:.3g} "
-            f"(tolerance {tolerance:.3g} = {atol:g} + {rtol:g} x max|logit| {max_ref:.3g})"
-        )
+        check_onnx(path)
+        max_diff, max_ref = compare_with_torch(model, path, (height, width))
+        tolerance = atol + rtol * max_ref
+        if not max_diff <= tolerance:
+            raise ValueError(
+                f"ONNX Runtime and PyTorch logits of {canonical} differ by {max_diff:.3g} "
+                f"(tolerance {tolerance:.3g} = {atol:g} + {rtol:g} x max|logit| {max_ref:.3g})"
+            )
+        onnx_bytes = path.stat().st_size
     return ExportResult(
         model=canonical,
         input=(1, 3, height, width),
-        path=str(path),
+        path=str(out),
         opset=opset,
         checkpoint=str(checkpoint) if checkpoint is not None else None,
         max_abs_diff=max_diff,
         max_abs_reference=max_ref,
         tolerance=tolerance,
-        onnx_bytes=path.stat().st_size,
+        onnx_bytes=onnx_bytes,
         rewritten_reductions=rewritten,
     )

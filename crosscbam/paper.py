@@ -38,3 +38,37 @@ def caption(name: str) -> str:
     """The table's short caption."""
     paper_table(name)  # validates the name
     return _load()[name]["caption"]
+
+
+def paper_speed(variant: str, reference: str, size: tuple[int, int]) -> dict | None:
+    """The paper's FPS of ``variant``'s network and of its STDC-Seg ``reference`` at ``size``, and their
+    ratio, when the paper reports both: Table 2 by resolution (Cross-CBAM-M1 240.9 vs STDC1-Seg50 250.4
+    at 512x1024; M2 vs STDC1-Seg75 at 768x1536), Table 3 at CamVid's 720x960.
+
+    Table 2 is the one source of the paper's speed ratios: Table 5/6 repeat M1 with 241.1 / 240.9 FPS,
+    but only Table 2 times M1 next to STDC-Seg in the same table.
+    """
+    from crosscbam.variants import get_variant, weights_of
+
+    network = weights_of(variant)
+    resolution = f"{size[0]}x{size[1]}"
+    for table in ("table2", "table3"):
+        rows = paper_table(table)
+        if "resolution" in rows:
+            rows = rows[rows["resolution"] == resolution]
+        elif get_variant(network).eval_size != tuple(size) and get_variant(variant).eval_size != tuple(size):
+            continue
+        ours = rows[[isinstance(v, str) and weights_of(v) == network for v in rows["variant"]]]
+        theirs = rows[rows["model"].str.startswith(reference)]
+        if len(ours) == 1 and len(theirs) == 1:
+            ours_row, reference_row = ours.iloc[0], theirs.iloc[0]
+            return {
+                "table": table,
+                "model_row": ours_row["model"],
+                "reference_row": reference_row["model"],
+                "fps": float(ours_row["fps"]),
+                "reference_fps": float(reference_row["fps"]),
+                "fps_ratio": float(ours_row["fps"]) / float(reference_row["fps"]),
+                "hardware": "NVIDIA GTX 1080Ti, TensorRT 8.2.3, batch 1 (paper Sec. 4.2)",
+            }
+    return None

@@ -8,6 +8,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from crosscbam.machine import RECORDED_FLAGS, available_cores, cpu_flags, cpu_name
+
 LIBRARIES = ("torch", "fvcore", "onnx", "onnxruntime", "tensorrt", "numpy")
 
 
@@ -35,17 +37,6 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
-def cpu_name() -> str:
-    """A human-readable CPU model name."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def provenance() -> dict:
     """The record attached to every result JSON."""
     return {
@@ -54,5 +45,7 @@ def provenance() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "device": cpu_name(),
+        "cpu_flags": sorted(set(RECORDED_FLAGS) & cpu_flags()),
+        "cores": available_cores(),
         "libraries": library_versions(),
     }

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from crosscbam.models import get_variant
-from crosscbam.paper import caption, paper_table
+from crosscbam.paper import caption, paper_speed, paper_table
 
 #: Relative tolerances for a "consistent" complexity verdict (params 0.1 %, FLOPs 0.5 %).
 COMPLEXITY_TOLERANCE = {"params_m": 0.001, "gflops": 0.005}
@@ -288,3 +288,66 @@ def table_notes(table: str, preset: str) -> list[str]:
     if preset != "full":
         notes.append(f"The {preset} preset runs on synthetic data with few iterations: its mIoU and FPS are {NOT_COMPARABLE} with the paper.")
     return [note for note in notes if note]
+
+
+# --- the speed table (reports/fps.csv) -----------------------------------------------------------
+def _fps_rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def fps_row(record: dict) -> dict:
+    """One table row of an FPS record."""
+    timing, reference = record["timing"], record.get("reference")
+    paper = (paper_speed(record["model"], reference["model"], tuple(record["input"][2:])) if reference else None) or {}
+    roof = record.get("roofline") or {}
+    provenance = record["provenance"]
+    versions = provenance.get("backend_versions", {})
+    ratio = record.get("fps_ratio")
+    return {
+        "variant": record["model"],
+        "input": "x".join(str(s) for s in record["input"][2:]),
+        "backend": record["backend"],
+        "precision": record["precision"],
+        "fps": _fps_rounded(record["fps"], 2),
+        "latency_ms_median": _fps_rounded(timing["latency_ms_median"], 2),
+        "latency_ms_p90": _fps_rounded(timing["latency_ms_p90"], 2),
+        "cv": _fps_rounded(timing["cv"], 4),
+        "iterations": timing["iterations"],
+        "reference": reference["model"] if reference else None,
+        "reference_fps": _fps_rounded(reference["fps"], 2) if reference else None,
+        "reference_cv": _fps_rounded(reference["timing"]["cv"], 4) if reference else None,
+        "fps_ratio": _fps_rounded(ratio, 3),
+        "fps_ratio_median": _fps_rounded(record.get("fps_ratio_median"), 3),
+        "fps_paper": paper.get("fps"),
+        "reference_fps_paper": paper.get("reference_fps"),
+        "fps_ratio_paper": _fps_rounded(paper.get("fps_ratio"), 3),
+        "fps_ratio_delta": _fps_rounded(ratio - paper["fps_ratio"], 3) if ratio is not None and paper else None,
+        "roofline_fps": _fps_rounded(roof.get("bound_fps_measured"), 2),
+        "roofline_fraction": _fps_rounded(roof.get("fraction_measured"), 3),
+        "roofline_fps_theoretical": _fps_rounded(roof.get("bound_fps_theoretical"), 2),
+        "roofline_fraction_theoretical": _fps_rounded(roof.get("fraction_theoretical"), 3),
+        "device": provenance.get("device"),
+        "threads": provenance.get("threads"),
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("torch", "onnxruntime", "tensorrt")),
+        "fallback": record.get("fallback"),
+        "commit": provenance.get("commit"),
+    }
+
+
+def fps_table(records: list[dict]) -> pd.DataFrame:
+    """The speed table: one row per record, sorted by input, backend, precision and variant."""
+    frame = pd.DataFrame([fps_row(record) for record in records])
+    return frame.sort_values(["input", "backend", "precision", "variant"], kind="stable").reset_index(drop=True)
+
+
+def fps_notes(preset: str) -> list[str]:
+    """The explanatory lines above the Markdown speed table."""
+    return [
+        "Paper: FPS on an NVIDIA GTX 1080Ti with TensorRT 8.2.3, FP32, batch 1 (Sec. 4.2, Table 2).",
+        f"Ours: produced by the `{preset}` preset on the device in each row; absolute FPS depend on the hardware, "
+        "so compare `fps_ratio` (ours / the STDC-Seg reference timed in the same run) with `fps_ratio_paper`.",
+        "Timing: batch 1, random input on the device, untimed warm-up, synchronised per pass; `cv` = std/mean of the "
+        "per-pass latency.",
+        "Roofline: model multiply-adds / the device's measured dense-GEMM rate (`roofline_fps`); `*_theoretical` uses "
+        "cores x clock x FMA lanes (CPU only).",
+    ]

@@ -8,7 +8,9 @@ import torch
 from crosscbam.cli import main
 from crosscbam.models import build_model
 from crosscbam.models.stdc_seg import AttentionRefinementModule, STDCSegHead
-from crosscbam.speed.fps import measure_fps, paper_speed, reference_for
+from crosscbam.paper import paper_speed
+from crosscbam.speed.fps import measure_fps
+from crosscbam.variants import speed_reference as reference_for
 
 FAST = dict(warmup=1, min_seconds=0.0, min_iterations=2, threads=1)
 

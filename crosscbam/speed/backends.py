@@ -7,25 +7,18 @@ alone.
 from __future__ import annotations
 
 import importlib.util
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from crosscbam.machine import available_cores
+
 #: Backends, in the order ``auto`` prefers them (TensorRT is the paper's).
 BACKENDS: tuple[str, ...] = ("tensorrt", "onnxruntime", "torch")
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
 TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def check_precision(precision: str) -> str:

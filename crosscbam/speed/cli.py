@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crosscbam.cli import pixels, write_json
+from crosscbam.arguments import pixels
+from crosscbam.io import write_json
 from crosscbam.speed.backends import BACKENDS, PRECISIONS
+from crosscbam.speed.timing import MIN_ITERATIONS, MIN_SECONDS, WARMUP
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -58,14 +60,12 @@ def _fps(args: argparse.Namespace) -> None:
             f"reached {roof['fraction_measured']:.0%}"
         )
     if record["fps_ratio"] is not None:
-        paper = record["paper"]
-        versus = f"; paper {paper['fps']}/{paper['reference_fps']} = {paper['fps_ratio']:.3f}" if paper else ""
-        print(f"ratio {record['model']} / {record['reference']['model']} = {record['fps_ratio']:.3f}{versus}")
+        print(f"ratio {record['model']} / {record['reference']['model']} = {record['fps_ratio']:.3f} (same run, interleaved)")
 
 
 def _fps_table(args: argparse.Namespace) -> None:
-    from crosscbam.reports import write_table
-    from crosscbam.speed.records import fps_notes, fps_table, read_fps_record
+    from crosscbam.reports import fps_notes, fps_table, write_table
+    from crosscbam.speed.records import read_fps_record
 
     frame = fps_table([read_fps_record(path) for path in args.results])
     write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(args.preset))
@@ -76,7 +76,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser("export", help="export a variant to a single-file ONNX graph, verified against PyTorch")
     export.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
     export.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), required=True, help="input size")
-    export.add_argument("--checkpoint", help="MMSeg checkpoint to load (default: random weights)")
+    export.add_argument("--checkpoint", help="weights: our final.pth or an MMSeg checkpoint (default: random weights)")
     export.add_argument("--out", required=True, help="ONNX file to write")
     export.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17; default 17)")
     export.add_argument("--no-rewrite", dest="rewrite", action="store_false", help="keep channel-wise ReduceMax/ReduceMean as exported (see crosscbam.export)")
@@ -88,14 +88,14 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     fps.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="input size (default: the paper's)")
     fps.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: TensorRT, else ONNX Runtime")
     fps.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32, as the paper's peers")
-    fps.add_argument("--warmup", type=int, default=10, help="untimed passes first (default 10)")
-    fps.add_argument("--min-seconds", type=float, default=3.0, help="time at least this long (default 3)")
-    fps.add_argument("--min-iterations", type=int, default=10, help="and at least this many passes (default 10)")
+    fps.add_argument("--warmup", type=int, default=WARMUP, help=f"untimed passes first (default {WARMUP})")
+    fps.add_argument("--min-seconds", type=float, default=MIN_SECONDS, help=f"time each network at least this long (default {MIN_SECONDS:g})")
+    fps.add_argument("--min-iterations", type=int, default=MIN_ITERATIONS, help=f"and at least this many passes (default {MIN_ITERATIONS})")
     fps.add_argument("--threads", type=int, help="CPU threads (default: every available core)")
     fps.add_argument("--device", choices=("cpu", "cuda"), help="torch / onnxruntime device (default: cuda if any for torch, cpu for onnxruntime)")
     fps.add_argument("--onnx-dir", help="folder with <NAME>_<H>x<W>.onnx exports to reuse")
     fps.add_argument("--engine-cache", help="TensorRT engine cache folder")
-    fps.add_argument("--checkpoint", help="MMSeg checkpoint for NAME (timing does not depend on it)")
+    fps.add_argument("--checkpoint", help="weights for NAME: our final.pth or an MMSeg checkpoint (timing does not depend on them)")
     fps.add_argument("--reference", default="auto", help="same-run reference: auto (STDC-Seg of the backbone), none, or a variant")
     fps.add_argument("--json", metavar="PATH", help="write the record (timing, roofline, provenance) to PATH")
     fps.set_defaults(func=_fps)

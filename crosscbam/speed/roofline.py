@@ -12,45 +12,16 @@ Two peaks are recorded:
 
 from __future__ import annotations
 
-import re
 import time
 from functools import cache
-from pathlib import Path
 
 import torch
 
+from crosscbam.machine import cpu_flags, cpu_ghz
 from crosscbam.speed.backends import TORCH_DTYPES
 
 #: FP32 multiply-adds per cycle per core, by the widest vector extension (two FMA pipes).
 FMA_LANES_FP32 = (("avx512f", 32), ("fma", 16), ("avx", 8), ("sse2", 4))
-
-
-def _cpuinfo() -> dict[str, str]:
-    fields: dict[str, str] = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        pass
-    return fields
-
-
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags (Linux), e.g. ``{"avx2", "fma", "avx512_bf16", ...}``."""
-    return set(_cpuinfo().get("flags", "").split())
-
-
-def cpu_ghz() -> float | None:
-    """Nominal clock: the GHz in the model name, else ``cpu MHz`` of /proc/cpuinfo."""
-    info = _cpuinfo()
-    match = re.search(r"@\s*([\d.]+)\s*GHz", info.get("model name", ""))
-    if match:
-        return float(match.group(1))
-    try:
-        return float(info["cpu MHz"]) / 1e3
-    except (KeyError, ValueError):
-        return None
 
 
 def theoretical_cpu_peak(threads: int, precision: str = "fp32") -> tuple[float | None, str]:

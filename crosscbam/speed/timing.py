@@ -75,39 +75,72 @@ def summarize(latencies_s: list[float], total_s: float, warmup: int, min_seconds
     )
 
 
+#: The protocol's defaults (the CLI's and the library's; the workflow's presets set their own values).
+WARMUP = 10
+MIN_SECONDS = 3.0
+MIN_ITERATIONS = 10
+#: Rounds of :func:`time_interleaved`: each network is timed in this many slices, alternating the order.
+ROUNDS = 4
+
+
 def time_runner(
     runner: Runner,
-    warmup: int = 10,
-    min_seconds: float = 3.0,
-    min_iterations: int = 10,
+    warmup: int = WARMUP,
+    min_seconds: float = MIN_SECONDS,
+    min_iterations: int = MIN_ITERATIONS,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Timing:
-    """Time ``runner`` by the protocol above.
+    """Time one ``runner`` by the protocol above (:func:`time_interleaved` with one network, one round)."""
+    return time_interleaved({"": runner}, warmup, min_seconds, min_iterations, rounds=1, clock=clock)[""]
 
-    ``warmup`` passes run first and are never timed; then passes are timed one by one
-    (``synchronize`` before each clock read) until at least ``min_seconds`` have elapsed *and*
-    ``min_iterations`` passes were timed.
+
+def time_interleaved(
+    runners: dict[str, Runner],
+    warmup: int = WARMUP,
+    min_seconds: float = MIN_SECONDS,
+    min_iterations: int = MIN_ITERATIONS,
+    rounds: int = ROUNDS,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Timing]:
+    """Time several networks of one comparison in alternating slices, so none always runs first.
+
+    Every runner gets ``warmup`` untimed passes. Then, in each of ``rounds`` rounds (forward order in
+    even rounds, reversed in odd ones), each runner is timed pass by pass (``synchronize`` before each
+    clock read) until its slice has lasted ``min_seconds / rounds`` and counted ``min_iterations /
+    rounds`` passes (rounded up). Each network's record therefore covers at least ``min_seconds`` and
+    ``min_iterations``, spread over the whole run: a slow drift (thermal, other jobs) hits all alike.
 
     Args:
-        runner: a prepared backend (:class:`Runner`).
+        runners: prepared backends (:class:`Runner`) by name.
         warmup: untimed passes first (engine autotuning, allocator and cache warm-up).
-        min_seconds: keep timing until this much time has passed.
-        min_iterations: and at least this many passes.
+        min_seconds: time each network at least this long in total.
+        min_iterations: and at least this many passes in total.
+        rounds: slices per network.
         clock: a monotonic clock in seconds (injectable for tests).
     """
-    if warmup < 0 or min_iterations < 1 or min_seconds < 0:
+    if warmup < 0 or min_iterations < 1 or min_seconds < 0 or rounds < 1:
         raise ValueError(
-            f"need warmup >= 0, min_iterations >= 1 and min_seconds >= 0; got {warmup}, {min_iterations}, {min_seconds}"
+            "need warmup >= 0, min_iterations >= 1, min_seconds >= 0 and rounds >= 1; "
+            f"got {warmup}, {min_iterations}, {min_seconds}, {rounds}"
         )
-    for _ in range(warmup):
-        runner.run()
-    runner.synchronize()
-    latencies: list[float] = []
-    start = now = clock()
-    while now - start < min_seconds or len(latencies) < min_iterations:
-        before = now
-        runner.run()
+    for runner in runners.values():
+        for _ in range(warmup):
+            runner.run()
         runner.synchronize()
-        now = clock()
-        latencies.append(now - before)
-    return summarize(latencies, now - start, warmup, min_seconds, min_iterations)
+    slice_seconds, slice_iterations = min_seconds / rounds, -(-min_iterations // rounds)
+    latencies: dict[str, list[float]] = {name: [] for name in runners}
+    totals = dict.fromkeys(runners, 0.0)
+    names = list(runners)
+    for round_index in range(rounds):
+        for name in names if round_index % 2 == 0 else names[::-1]:
+            runner, timed = runners[name], latencies[name]
+            count = len(timed)
+            start = now = clock()
+            while now - start < slice_seconds or len(timed) - count < slice_iterations:
+                before = now
+                runner.run()
+                runner.synchronize()
+                now = clock()
+                timed.append(now - before)
+            totals[name] += now - start
+    return {name: summarize(latencies[name], totals[name], warmup, min_seconds, min_iterations) for name in runners}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from crosscbam.cli import pixels, write_json
+from crosscbam.arguments import pixels
+from crosscbam.io import write_json
 
 
 def _train(args: argparse.Namespace) -> None:

@@ -22,9 +22,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from crosscbam.models import build_model, canonical_name
-from crosscbam.models.checkpoint import CheckpointError, load_mmseg_checkpoint
+from crosscbam.models.weights import CheckpointError, load_mmseg_checkpoint
 from crosscbam.provenance import provenance
-from crosscbam.training.checkpoints import read_checkpoint, save_atomic
+from crosscbam.models.weights import read_checkpoint
+from crosscbam.training.checkpoints import save_atomic
 from crosscbam.training.config import TrainConfig
 from crosscbam.training.losses import SegmentationLoss
 from crosscbam.training.schedule import poly_lr

@@ -1,6 +1,8 @@
-"""Load MMSegmentation-format checkpoints (DESIGN.md §7).
+"""Weights into models: the one way to load a checkpoint for inference (:func:`load_model`, used by
+evaluate, predict, export and fps), for both our trained checkpoints and MMSegmentation's (DESIGN.md §7).
 
-Two kinds are recognised:
+Our checkpoints (``final.pth``/``last.pth``, written by training) are ``{"model": state dict,
+"variant": name, "num_classes": n, ...}``. Two MMSegmentation kinds are recognised:
 
 * full-model checkpoints of the authors' fork (``mmsegmentation-zzb`` 0.23.0): keys under
   ``backbone.``, ``decode_head.`` and ``auxiliary_head.``, renamed here to our module names;
@@ -17,6 +19,10 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
+
+from crosscbam.errors import CheckpointError
+from crosscbam.models.crosscbam import build_model
+from crosscbam.variants import canonical_name, weights_of
 
 #: MMSeg key prefix -> our key prefix, for the authors' Cross-CBAM decode and auxiliary heads.
 MMSEG_RENAMES: tuple[tuple[str, str], ...] = (
@@ -38,10 +44,6 @@ KNOWN_UNUSED_PREFIXES: tuple[str, ...] = ("decode_head.lite_aspp.conv_seg.",)
 BACKBONE_PREFIXES: tuple[str, ...] = ("backbone.backbone.", "backbone.", "")
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded into the model; the message says why and what was expected."""
-
-
 @dataclass
 class LoadReport:
     """What :func:`load_mmseg_checkpoint` did."""
@@ -53,8 +55,9 @@ class LoadReport:
     unexpected: list[str] = field(default_factory=list)
 
 
-def read_state_dict(path: str | Path) -> dict[str, Tensor]:
-    """The ``state_dict`` of an MMSeg checkpoint file (or a bare state dict), loaded weights-only."""
+def read_checkpoint(path: str | Path) -> dict:
+    """A checkpoint file's dict, loaded weights-only (no pickled code runs); one-line
+    :class:`CheckpointError` otherwise."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
@@ -62,8 +65,16 @@ def read_state_dict(path: str | Path) -> dict[str, Tensor]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt files
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"checkpoint {path} cannot be read ({first_line}); expected a PyTorch .pth file") from None
-    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
+        raise CheckpointError(f"checkpoint {path} cannot be read ({first_line}); it may be truncated or not a PyTorch .pth file") from None
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(checkpoint).__name__}, expected a dict")
+    return checkpoint
+
+
+def read_state_dict(path: str | Path) -> dict[str, Tensor]:
+    """The ``state_dict`` of an MMSeg checkpoint file (or a bare state dict), loaded weights-only."""
+    checkpoint = read_checkpoint(path)
+    state = checkpoint.get("state_dict", checkpoint)
     if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
         raise CheckpointError(f"checkpoint {path} holds no state dict of tensors; expected {{'state_dict': {{name: tensor}}}}")
     return state
@@ -136,3 +147,50 @@ def load_mmseg_checkpoint(model: nn.Module, path: str | Path, strict: bool = Tru
         raise CheckpointError(f"checkpoint {path} ({kind}) does not match the model: {'; '.join(parts)}")
     target.load_state_dict({k: v for k, v in renamed.items() if k in expected}, strict=False)
     return LoadReport(kind=kind, loaded=len(renamed) - len(unexpected), skipped=skipped, missing=missing, unexpected=unexpected)
+
+
+def is_trained_checkpoint(checkpoint: dict) -> bool:
+    """Whether a checkpoint dict is ours (written by ``crosscbam train``) rather than MMSeg's."""
+    return "model" in checkpoint and "variant" in checkpoint
+
+
+def load_model(name: str | None = None, checkpoint: str | Path | None = None) -> tuple[nn.Module, dict]:
+    """Build a model in eval mode for inference, with the weights of ``checkpoint`` when given.
+
+    Args:
+        name: the variant; may be omitted for our checkpoints (they name theirs). With one of our
+            checkpoints it may name any variant of the same network (``M2`` with M1's weights).
+        checkpoint: our ``final.pth``/``last.pth``, an authors' MMSeg checkpoint (needs ``name``), or
+            ``None`` for random weights (timing does not depend on them).
+
+    Returns:
+        ``(model, metadata)``; metadata has ``variant`` and ``num_classes``, and for our checkpoints
+        also ``dataset``, ``config``, ``config_hash`` and ``iteration`` when training stored them.
+    """
+    if checkpoint is None:
+        if name is None:
+            raise CheckpointError("a model name or a checkpoint is needed")
+        model = build_model(name)
+        return model.eval(), {"variant": canonical_name(name), "num_classes": None, "source": "random weights"}
+    stored = read_checkpoint(checkpoint)
+    if is_trained_checkpoint(stored):
+        variant = canonical_name(stored["variant"])
+        if name is not None and weights_of(name) != weights_of(variant):
+            raise CheckpointError(
+                f"checkpoint {checkpoint} holds variant {variant}, not {canonical_name(name)}; pass the matching variant"
+            )
+        model = build_model(variant, stored["num_classes"])
+        try:
+            model.load_state_dict(stored["model"])
+        except RuntimeError as error:
+            raise CheckpointError(f"checkpoint {checkpoint} does not fit variant {variant}: {str(error).splitlines()[0]}") from None
+        meta = {k: v for k, v in stored.items() if k not in ("model", "optimizer", "scheduler", "scaler", "rng")}
+        return model.eval(), {**meta, "variant": canonical_name(name) if name else variant, "source": "crosscbam"}
+    if name is None:
+        raise CheckpointError(f"checkpoint {checkpoint} is not a crosscbam checkpoint; for an MMSeg checkpoint name the variant")
+    state = stored.get("state_dict", stored)
+    classifier = state.get("decode_head.conv_seg.weight")
+    num_classes = int(classifier.shape[0]) if isinstance(classifier, Tensor) else None
+    model = build_model(name, num_classes)
+    load_mmseg_checkpoint(model, checkpoint)
+    return model.eval(), {"variant": canonical_name(name), "num_classes": num_classes, "source": "mmseg"}

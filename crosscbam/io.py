@@ -1,0 +1,84 @@
+"""Writing files so that nothing is ever half-written: the one atomic-write helper of the package.
+
+Every artefact (JSON record, checkpoint, ONNX graph, table, figure) is written to a temporary name
+beside its target, checked by the caller if it wants, and renamed into place only when complete. A
+writer killed midway leaves only its temporary file, which the next writer of the same target
+removes (the temporary name carries the writer's PID, so a live writer's file is left alone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)(?P<suffix>\.[^.]*)?$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphans(target: str | Path) -> list[Path]:
+    """Delete temporary files of ``target`` left by writers that no longer run; returns them."""
+    target = Path(target)
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for entry in target.parent.iterdir():
+        match = _TEMPORARY.match(entry.name)
+        if match and match["name"] == target.name and int(match["pid"]) != os.getpid() and not _alive(int(match["pid"])):
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``target``; renamed to ``target`` when the block ends without error,
+    deleted otherwise. The temporary keeps ``target``'s suffix, so writers that dispatch on it work.
+
+    Example::
+
+        with atomic_path("results/M1.onnx") as temporary:
+            export(model, temporary)
+            verify(temporary)  # an exception here leaves results/M1.onnx untouched
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_orphans(target)
+    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}{target.suffix}")
+    try:
+        yield temporary
+        if not temporary.exists():
+            raise FileNotFoundError(f"nothing was written to {temporary} for {target}")
+        with open(temporary, "rb") as handle:  # durable before it becomes visible
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def write_json(record: dict, path: str | Path | None) -> None:
+    """Write ``record`` as indented JSON to ``path`` atomically, or to stdout when ``path`` is None."""
+    text = json.dumps(record, indent=2, default=str) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        write_text(text, path)

@@ -1,0 +1,99 @@
+"""The named networks of the paper's Tables 2-6 as plain data (no torch: the workflow reads them).
+
+A :class:`Variant` lists what differs; :func:`crosscbam.models.build_model` turns a name into a model.
+Which variants share weights is derived here, once (:func:`weights_of`): M2 is M1 evaluated at
+768x1536 (DESIGN.md §1), so it is trained once, as M1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One paper model.
+
+    Attributes:
+        backbone: ``"stdc1"`` (M) or ``"stdc2"`` (L).
+        head: ``"cross_cbam"`` (Fig. 1), ``"se_aspp"`` or ``"fcn"`` (Table 4 ablations), or
+            ``"stdc_seg"`` (STDC-Seg's context path + FFM + FCN head, the Table 2 speed reference).
+        context: context module of the Cross-CBAM head, ``"se_aspp"`` or ``"conv"``.
+        aspp_channels: C, the SE-ASPP / context width (Table 6).
+        dilations: SE-ASPP rates (Table 5).
+        aux_head: train with the FCN auxiliary head on stage 4.
+        num_classes: default number of classes (19 Cityscapes, 11 CamVid).
+        eval_size: the paper's input size (H, W) for this variant.
+        description: the paper's row, for reports.
+    """
+
+    backbone: str = "stdc1"
+    head: str = "cross_cbam"
+    context: str = "se_aspp"
+    aspp_channels: int = 256
+    dilations: tuple[int, ...] = (1, 3)
+    aux_head: bool = True
+    num_classes: int = 19
+    eval_size: tuple[int, int] = (512, 1024)
+    description: str = field(default="", compare=False)
+
+
+_SEG75 = (768, 1536)
+_CAMVID = (720, 960)
+
+VARIANTS: dict[str, Variant] = {
+    "M1": Variant(description="Cross-CBAM-M1 (Tables 2, 4-6)"),
+    "L1": Variant(backbone="stdc2", description="Cross-CBAM-L1 (Table 2)"),
+    "M2": Variant(eval_size=_SEG75, description="Cross-CBAM-M2 (Table 2)"),
+    "L2": Variant(backbone="stdc2", eval_size=_SEG75, description="Cross-CBAM-L2 (Table 2)"),
+    "camvid-M": Variant(num_classes=11, eval_size=_CAMVID, description="Cross-CBAM-M on CamVid (Table 3)"),
+    "camvid-L": Variant(backbone="stdc2", num_classes=11, eval_size=_CAMVID, description="Cross-CBAM-L on CamVid (Table 3)"),
+    "M1-d2-4": Variant(dilations=(2, 4), description="dilations (2,4) (Table 5)"),
+    "M1-d3-5": Variant(dilations=(3, 5), description="dilations (3,5) (Table 5)"),
+    "M1-d1-3-5": Variant(dilations=(1, 3, 5), description="dilations (1,3,5) (Table 5)"),
+    "M1-d2-4-6": Variant(dilations=(2, 4, 6), description="dilations (2,4,6) (Table 5)"),
+    "M1-c512": Variant(aspp_channels=512, description="SE-ASPP with 512 channels (Table 6)"),
+    "M1-c128": Variant(aspp_channels=128, description="SE-ASPP with 128 channels (Table 6)"),
+    "M1-baseline": Variant(head="fcn", aux_head=False, description="STDC1 + FCN head (Table 4 baseline)"),
+    "M1-seaspp": Variant(head="se_aspp", aux_head=False, description="STDC1 + SE-ASPP (Table 4)"),
+    "M1-ccbam": Variant(context="conv", aux_head=False, description="STDC1 + CCBAM (Table 4)"),
+    "M1-noaux": Variant(aux_head=False, description="STDC1 + SE-ASPP + CCBAM (Table 4)"),
+    "STDC1-Seg": Variant(head="stdc_seg", aux_head=False, description="STDC1-Seg inference network, same-run FPS reference (Table 2)"),
+    "STDC2-Seg": Variant(backbone="stdc2", head="stdc_seg", aux_head=False, description="STDC2-Seg inference network, same-run FPS reference (Table 2)"),
+}
+
+
+def list_variants() -> list[str]:
+    """Canonical names of every buildable variant."""
+    return list(VARIANTS)
+
+
+def canonical_name(name: str) -> str:
+    """Resolve a case-insensitive variant name; raise ``ValueError`` listing the known names."""
+    by_lower = {key.lower(): key for key in VARIANTS}
+    try:
+        return by_lower[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(VARIANTS)}") from None
+
+
+def get_variant(name: str) -> Variant:
+    """The :class:`Variant` behind a (case-insensitive) name."""
+    return VARIANTS[canonical_name(name)]
+
+
+def weights_of(name: str) -> str:
+    """The variant whose trained weights ``name`` uses: the first listed variant that is the same
+    network, i.e. differs at most in its paper input size (``weights_of("M2") == "M1"``)."""
+    network = replace(get_variant(name), eval_size=(0, 0), description="")
+    return next(other for other, variant in VARIANTS.items() if replace(variant, eval_size=(0, 0)) == network)
+
+
+#: Same-run speed reference of each backbone: the STDC-Seg network Table 2 compares Cross-CBAM with.
+SPEED_REFERENCES = {"stdc1": "STDC1-Seg", "stdc2": "STDC2-Seg"}
+
+
+def speed_reference(name: str) -> str | None:
+    """The STDC-Seg network with ``name``'s backbone, timed beside it; ``None`` for STDC-Seg itself."""
+    variant = get_variant(name)
+    return None if variant.head == "stdc_seg" else SPEED_REFERENCES[variant.backbone]
