@@ -31,4 +31,5 @@ test: setup browser
 	pytest
 
 clean:
-	rm -rf results logs benchmarks/*/ reports .snakemake
+	rm -rf logs .snakemake
+	find results reports -mindepth 1 ! -name README.md -delete

@@ -1,6 +1,6 @@
 # Cross-CBAM reproduction: one DAG from data to the paper's tables.
 #   snakemake --cores 8 reports/table5.csv                 (smoke preset, offline, CPU)
-#   snakemake --cores 8 --config preset=full all           (the paper's protocol)
+#   snakemake --cores 8 all --config preset=full           (the paper's protocol)
 # Every rule calls the `crosscbam` CLI of the one environment this repository installs (make setup,
 # or environment.yml), so the rules name no per-rule conda environment (the lint's advice).
 import os

@@ -9,6 +9,7 @@ import sys
 from crosscbam.arguments import pixels
 from crosscbam.io import write_json
 from crosscbam.machine import cap_compute_threads
+from crosscbam.paper import TABLES
 from crosscbam.errors import CrossCBAMError
 
 #: Stage modules that add their own subcommands through ``add_subcommands(commands)``; imported
@@ -128,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     complexity.set_defaults(func=_complexity)
 
     report = commands.add_parser("report", help="compile result JSONs into a table (CSV + Markdown)")
-    report.add_argument("table", choices=["table2", "table3", "table4", "table5", "table6", "complexity", "claims"])
+    report.add_argument("table", choices=[*TABLES, "complexity", "claims"])
     report.add_argument("--results", nargs="*", default=[], help="result JSONs (complexity, aggregated evaluation, FPS)")
     report.add_argument("--preset", required=True, help="workflow preset that produced the results")
     report.add_argument("--csv", required=True)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-IGNORE_INDEX = 255
+from crosscbam.data.info import IGNORE_INDEX
 
 
 class ConfusionMatrix:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from crosscbam.models import get_variant
-from crosscbam.paper import caption, paper_speed, paper_table
+from crosscbam.paper import TABLE_DATASETS, caption, paper_speed, paper_table
 
 #: Relative tolerances for a "consistent" complexity verdict (params 0.1 %, FLOPs 0.5 %).
 COMPLEXITY_TOLERANCE = {"params_m": 0.001, "gflops": 0.005}
@@ -26,8 +26,6 @@ MIOU_TOLERANCE_POINTS = 1.0
 FPS_RATIO_TOLERANCE = 0.10
 #: Decimals kept per metric in the tables.
 DECIMALS = {"gflops": 3, "params_m": 4, "miou": 2, "fps": 1, "ratio": 3}
-#: Which dataset each table's mIoU comes from, and its mIoU columns we can reproduce.
-TABLE_DATASET = {"table2": "cityscapes", "table3": "camvid", "table4": "cityscapes", "table5": "cityscapes", "table6": "cityscapes"}
 #: Paper rows of the STDC-Seg reference networks we time (model name in the table -> our variant).
 REFERENCE_ROWS = {
     "table2": {"STDC1-Seg50": "STDC1-Seg", "STDC2-Seg50": "STDC2-Seg", "STDC1-Seg75": "STDC1-Seg", "STDC2-Seg75": "STDC2-Seg"},
@@ -182,7 +180,7 @@ def compile_table(table: str, records: list[dict], preset: str) -> pd.DataFrame:
     complexity = {r["model"]: r for r in records if record_kind(r) == "complexity"}
     evaluation = {(r["dataset"], r["model"]): r for r in records if record_kind(r) == "evaluation"}
     fps_records = [r for r in records if record_kind(r) == "fps"]
-    dataset = TABLE_DATASET[table]
+    dataset = TABLE_DATASETS[table]
     references = REFERENCE_ROWS.get(table, {})
     miou_columns = [c for c in paper.columns if c.startswith("miou")]
     key_columns = [c for c in paper.columns if c not in ("variant", "fps", *miou_columns, *COMPLEXITY_TOLERANCE)]

@@ -35,7 +35,7 @@ def test_smoke_preset_generates_synthetic_data(tmp_path):
     assert len(list((tmp_path / "data/smoke/cityscapes/gtFine/train").glob("*/*_labelTrainIds.png"))) == 2
     assert json.loads((tmp_path / targets[1]).read_text())["splits"] == {"train": 2, "val": 1, "test": 1}
     assert (tmp_path / "logs/smoke/data/synth_camvid.log").exists()
-    assert (tmp_path / "benchmarks/smoke/data/synth_cityscapes.tsv").exists()
+    assert (tmp_path / "logs/smoke/times/data/synth_cityscapes.tsv").exists()
 
 
 def test_full_preset_plans_downloads_without_credentials(tmp_path):

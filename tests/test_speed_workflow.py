@@ -25,9 +25,11 @@ def test_full_preset_plans_tensorrt_on_a_gpu_and_serialises_timing(tmp_path):
                     "results/full/fps/L1_512x1024.torch.json", "--config", "preset=full")
     assert run.returncode == 0, run.stderr[-3000:]
     out = run.stdout
-    assert "rule fps_tensorrt:" in out and "rule fps:" in out and "rule export_onnx:" in out
-    trt_job = out[out.index("rule fps_tensorrt:"):]
+    assert "rule export_onnx:" in out and out.count("rule fps:") == 2  # one rule for every backend
+    trt_job = next(job for job in out.split("rule fps:")[1:] if "tensorrt.json" in job.split("Shell command")[0])
+    torch_job = next(job for job in out.split("rule fps:")[1:] if "torch.json" in job.split("Shell command")[0])
     assert "gpu=1" in trt_job.split("Shell command")[0] and "timing=1" in trt_job.split("Shell command")[0]
+    assert "gpu=0" in torch_job.split("Shell command")[0]
     assert "results/full/onnx/STDC1-Seg_512x1024.onnx" in out  # the same-run reference's export
     assert "--backend tensorrt" in out and "--engine-cache results/full/engines" in out
 
@@ -47,4 +49,4 @@ def test_smoke_fps_job_from_the_dag(tmp_path):
     assert record["backend"] == "onnxruntime" and record["reference"]["model"] == "STDC1-Seg"
     assert record["timing"]["total_s"] >= 1.0 and record["timing"]["warmup"] == 2
     assert (tmp_path / "results/smoke/onnx/STDC1-Seg_256x512.json").exists()
-    assert (tmp_path / "benchmarks/smoke/fps/M1_256x512.onnxruntime.tsv").exists()
+    assert (tmp_path / "logs/smoke/times/fps/M1_256x512.onnxruntime.tsv").exists()

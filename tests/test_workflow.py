@@ -57,4 +57,34 @@ def test_the_whole_smoke_dag_at_toy_sizes(tmp_path):
         assert (reports / "figures" / f"{figure}.png").stat().st_size > 5_000
     assert "<table" in (reports / "report.html").read_text()
     assert (tmp_path / "logs" / "smoke" / "train" / "cityscapes" / "M1" / "seed0.log").exists()
-    assert (tmp_path / "benchmarks" / "smoke" / "complexity" / "M1.tsv").exists()
+    assert (tmp_path / "logs" / "smoke" / "times" / "complexity" / "M1.tsv").exists()
+
+
+def test_parsing_the_workflow_imports_no_torch():
+    """The Snakefile's helpers read variants, datasets and paper tables without torch (fast `-n`)."""
+    code = "import sys, crosscbam.variants, crosscbam.data, crosscbam.paper; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_compute_jobs_never_oversubscribe(tmp_path):
+    """With more --cores than CPUs, a training job takes every core given (so trainings run one at a
+    time), and the CLI caps torch's threads at the CPUs this process may use."""
+    run = snakemake(tmp_path, "-n", "-p", "--cores", "8", "results/smoke/train/cityscapes/M1/seed0/final.pth")
+    assert run.returncode == 0, run.stderr[-3000:]
+    train_job = run.stdout[run.stdout.index("rule train:"):].split("Shell command")[0]
+    assert "threads: 8" in train_job
+    code = "from crosscbam.machine import available_cores, cap_compute_threads; import torch, sys; " \
+           "sys.exit(torch.get_num_threads() != available_cores())"
+    capped = subprocess.run([sys.executable, "-c", code.replace("import torch", "cap_compute_threads(); import torch")],
+                            env={**os.environ, "OMP_NUM_THREADS": "64"})
+    assert capped.returncode == 0
+
+
+def test_a_variant_not_in_the_experiments_is_not_trained(tmp_path):
+    """The tables are views over the configured experiments: dropping Table 6's variants from the
+    config drops their trainings, and the table still builds from what is run."""
+    config = tmp_path / "config.yaml"
+    config.write_text("experiments:\n  - dataset: cityscapes\n    variants: [M1]\n")
+    run = snakemake(tmp_path, "-n", "reports/table6.csv", "--configfile", str(config))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "M1-c512" not in run.stdout and "results/smoke/eval/cityscapes/M1.json" in run.stdout

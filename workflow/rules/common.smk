@@ -1,11 +1,11 @@
 # Everything the rules share: config validation, the preset's settings, paths, and the functions
-# that turn the config into targets. The rule files (one per stage) hold rules only.
+# that turn the config's experiments into targets. The rule files (one per stage) hold rules only.
+# Only torch-free modules are imported here, so that parsing the workflow (snakemake -n) is fast.
 from snakemake.utils import validate
 
 from crosscbam.data import DATASETS
-from crosscbam.models import get_variant, list_variants
-from crosscbam.paper import paper_table
-from crosscbam.speed.fps import reference_for
+from crosscbam.paper import TABLE_DATASETS, TABLES, paper_table
+from crosscbam.variants import get_variant, list_variants, speed_reference, weights_of
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -18,18 +18,35 @@ TRAIN = SETTINGS["train"]
 EVALUATE = SETTINGS["evaluate"]
 RESULTS = f"results/{PRESET}"
 LOGS = f"logs/{PRESET}"
+# Snakemake's per-job timings (rule `benchmark:`), beside the logs; benchmarks/ holds the scripts.
+TIMES = f"logs/{PRESET}/times"
 DATA = f"data/{PRESET}"
 ONNX_DIR = f"{RESULTS}/onnx"
 CITYSCAPES_PACKAGES = ["gtFine_trainvaltest.zip", "leftImg8bit_trainvaltest.zip"]
-FPS_BACKENDS = ["onnxruntime", "torch"]  # rule fps; tensorrt has its own rule (GPU)
-# M2 / L2 are M1 / L1 evaluated at 768x1536 (the suffix is only the input resolution, DESIGN.md §1).
-SAME_WEIGHTS = {"M2": "M1", "L2": "L1"}
-PAPER_TABLES = ["table2", "table3", "table4", "table5", "table6"]
-TABLE_DATASET = {"table2": "cityscapes", "table3": "camvid", "table4": "cityscapes", "table5": "cityscapes", "table6": "cityscapes"}
 SUMMARY_TABLES = ["claims", "complexity", "fps"]
 FIGURES = ["fig7_qualitative", "fig8_ablation", "speed_accuracy", "training_curves"]
 FIRST_SEED = TRAIN["seeds"][0]
 
+
+# --- experiments: what is trained, evaluated and timed ------------------------------------------
+def experiments():
+    """(dataset, variant) of every configured experiment, in config order."""
+    return [(e["dataset"], v) for e in config["experiments"] for v in e["variants"]]
+
+
+def trained_models():
+    """(dataset, network) of every training job: one per network (M2 trains as M1)."""
+    return sorted({(dataset, weights_of(variant)) for dataset, variant in experiments()})
+
+
+def experiment_variants(dataset):
+    return [v for d, v in experiments() if d == dataset]
+
+
+def compute_threads():
+    """Threads of a training, evaluation or FPS job: all cores given with --cores unless the preset
+    says otherwise, so that compute jobs run one at a time instead of oversubscribing the machine."""
+    return TRAIN["threads"] or workflow.cores
 
 
 # --- data (data.smk) ----------------------------------------------------------------------------
@@ -59,21 +76,22 @@ def fps_results():
 
 
 def fps_onnx(wildcards):
-    """The ONNX exports an ONNX Runtime / TensorRT job reuses: the variant's and its reference's."""
+    """The ONNX exports an ONNX Runtime / TensorRT job reads: the variant's and its reference's."""
     if wildcards.backend == "torch":
         return []
-    names = [wildcards.variant] + [r for r in [reference_for(wildcards.variant)] if r]
+    names = [wildcards.variant] + [r for r in [speed_reference(wildcards.variant)] if r]
     return [f"{ONNX_DIR}/{name}_{wildcards.h}x{wildcards.w}.onnx" for name in names]
 
 
-def fps_threads(wildcards):
-    return SPEED["threads"] or workflow.cores
+def fps_resources(wildcards):
+    """TensorRT jobs need a GPU (placed by the SLURM profile)."""
+    return 1 if wildcards.backend == "tensorrt" else 0
 
 
 # --- training and evaluation (train.smk, evaluate.smk) ------------------------------------------
 def checkpoint(dataset, variant, seed):
-    """The final checkpoint a table row's model comes from (M2/L2 share M1/L1's)."""
-    return f"{RESULTS}/train/{dataset}/{SAME_WEIGHTS.get(variant, variant)}/seed{seed}/final.pth"
+    """The final checkpoint `variant` is evaluated with (M2/L2 share M1/L1's)."""
+    return f"{RESULTS}/train/{dataset}/{weights_of(variant)}/seed{seed}/final.pth"
 
 
 def eval_size(variant, dataset):
@@ -90,8 +108,9 @@ def evaluation(dataset, variant):
 
 # --- reports (report.smk) ------------------------------------------------------------------------
 def table_variants(table):
-    """The crosscbam variants behind the rows of a paper table."""
-    return [v for v in paper_table(table)["variant"].dropna().unique()]
+    """The variants of a paper table's rows that the experiments run (the others read "not run")."""
+    run = set(experiment_variants(TABLE_DATASETS[table]))
+    return [v for v in paper_table(table)["variant"].dropna().unique() if v in run]
 
 
 def table_fps(variant):
@@ -103,33 +122,30 @@ def table_fps(variant):
 def table_inputs(table):
     """Every result a paper table reads: evaluations, and complexity and FPS where the table has them."""
     variants = table_variants(table)
-    files = [evaluation(TABLE_DATASET[table], v) for v in variants]
-    if table in ("table5", "table6"):
+    files = [evaluation(TABLE_DATASETS[table], v) for v in variants]
+    if "gflops" in paper_table(table).columns:
         files += [f"{RESULTS}/complexity/{v}.json" for v in variants]
     if "fps" in paper_table(table).columns:
         files += [table_fps(v) for v in variants]
     return files
 
 
-def trained_models():
-    """(dataset, variant) of every model the tables train."""
-    return sorted({(TABLE_DATASET[t], SAME_WEIGHTS.get(v, v)) for t in PAPER_TABLES for v in table_variants(t)})
-
-
 def ablation_pairs():
     return " ".join(f"{v}={checkpoint('cityscapes', v, FIRST_SEED)}" for v in table_variants("table4"))
 
 
-def training_metrics():
-    """NAME=PATH of each model's metrics.jsonl, which its training job writes beside final.pth."""
-    return " ".join(f"{d}/{v}={os.path.dirname(checkpoint(d, v, FIRST_SEED))}/metrics.jsonl" for d, v in trained_models())
+def training_metrics(kind):
+    """The metrics.jsonl each first-seed training writes beside final.pth: paths, or NAME=PATH pairs."""
+    paths = {f"{d}/{v}": f"{RESULTS}/train/{d}/{v}/seed{FIRST_SEED}/metrics.jsonl" for d, v in trained_models()}
+    return list(paths.values()) if kind == "paths" else " ".join(f"{k}={p}" for k, p in paths.items())
 
 
 def all_targets():
     """Everything `snakemake` builds by default: the data, every result behind the reports, the reports."""
-    tables = PAPER_TABLES + SUMMARY_TABLES
+    tables = list(TABLES) + SUMMARY_TABLES
     return (
         [dataset_ready(d) for d in DATA_CONFIG["datasets"]]
+        + [evaluation(d, v) for d, v in experiments()]
         + fps_results()
         + [f"reports/{t}.{ext}" for t in tables for ext in ("csv", "md")]
         + [f"reports/figures/{f}.png" for f in FIGURES]

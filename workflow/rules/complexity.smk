@@ -7,6 +7,6 @@ rule complexity:
     log:
         f"{LOGS}/complexity/{{variant}}.log",
     benchmark:
-        f"benchmarks/{PRESET}/complexity/{{variant}}.tsv"
+        f"{TIMES}/complexity/{{variant}}.tsv"
     shell:
         "crosscbam complexity {wildcards.variant} --json > {output} 2> {log}"

@@ -13,7 +13,7 @@ if DATA_CONFIG["source"] == "synthetic":
         log:
             f"{LOGS}/data/synth_{{dataset}}.log",
         benchmark:
-            f"benchmarks/{PRESET}/data/synth_{{dataset}}.tsv"
+            f"{TIMES}/data/synth_{{dataset}}.tsv"
         params:
             root=lambda wildcards: dataset_root(wildcards.dataset),
             synth=lambda wildcards: DATA_CONFIG["synthetic"][wildcards.dataset],
@@ -32,7 +32,7 @@ else:
         log:
             f"{LOGS}/data/download_cityscapes_{{package}}.log",
         benchmark:
-            f"benchmarks/{PRESET}/data/download_cityscapes_{{package}}.tsv"
+            f"{TIMES}/data/download_cityscapes_{{package}}.tsv"
         params:
             out=f"{DATA}/downloads/cityscapes",
         shell:
@@ -44,7 +44,7 @@ else:
         log:
             f"{LOGS}/data/download_camvid.log",
         benchmark:
-            f"benchmarks/{PRESET}/data/download_camvid.tsv"
+            f"{TIMES}/data/download_camvid.tsv"
         params:
             out=f"{DATA}/downloads/camvid",
         shell:
@@ -58,7 +58,7 @@ else:
         log:
             f"{LOGS}/data/prepare_cityscapes.log",
         benchmark:
-            f"benchmarks/{PRESET}/data/prepare_cityscapes.tsv"
+            f"{TIMES}/data/prepare_cityscapes.tsv"
         params:
             root=dataset_root("cityscapes"),
             archives=lambda wildcards, input: " ".join(f"--archive {a}" for a in input),
@@ -74,7 +74,7 @@ else:
         log:
             f"{LOGS}/data/prepare_camvid.log",
         benchmark:
-            f"benchmarks/{PRESET}/data/prepare_camvid.tsv"
+            f"{TIMES}/data/prepare_camvid.tsv"
         params:
             root=dataset_root("camvid"),
             splits=f"--splits {DATA_CONFIG['camvid_splits']}" if DATA_CONFIG.get("camvid_splits") else "",

@@ -10,12 +10,12 @@ rule evaluate:
     log:
         f"{LOGS}/eval/{{dataset}}/{{variant}}/seed{{seed}}.log",
     benchmark:
-        f"benchmarks/{PRESET}/eval/{{dataset}}/{{variant}}/seed{{seed}}.tsv"
+        f"{TIMES}/eval/{{dataset}}/{{variant}}/seed{{seed}}.tsv"
     params:
         root=lambda wildcards: dataset_root(wildcards.dataset),
         size=lambda wildcards: "{} {}".format(*eval_size(wildcards.variant, wildcards.dataset)),
-        split=EVALUATE["split"],
-    threads: TRAIN["threads"]
+        split=lambda wildcards: EVALUATE["split"][wildcards.dataset],
+    threads: compute_threads()
     resources:
         gpu=min(TRAIN["gpus"], 1),
     shell:

@@ -9,7 +9,7 @@ rule paper_table:
     log:
         f"{LOGS}/report/{{table}}.log",
     wildcard_constraints:
-        table="|".join(PAPER_TABLES),
+        table="|".join(TABLES),
     params:
         preset=PRESET,
     shell:
@@ -18,7 +18,7 @@ rule paper_table:
 
 rule claims:
     input:
-        sorted({path for table in PAPER_TABLES for path in table_inputs(table)}),
+        sorted({path for table in TABLES for path in table_inputs(table)}),
     output:
         csv="reports/claims.csv",
         md="reports/claims.md",
@@ -94,22 +94,22 @@ rule figure_speed_accuracy:
 
 rule figure_training_curves:
     input:
-        [checkpoint(dataset, variant, FIRST_SEED) for dataset, variant in trained_models()],
+        training_metrics("paths"),
     output:
         "reports/figures/training_curves.png",
     log:
         f"{LOGS}/report/training_curves.log",
     params:
         preset=PRESET,
-        metrics=training_metrics(),
+        metrics=training_metrics("pairs"),
     shell:
         "crosscbam figure curves --metrics {params.metrics} --preset {params.preset} --out {output} 2> {log}"
 
 
 rule html_report:
     input:
-        tables=[f"reports/{t}.csv" for t in PAPER_TABLES + SUMMARY_TABLES],
-        markdown=[f"reports/{t}.md" for t in PAPER_TABLES + SUMMARY_TABLES],
+        tables=[f"reports/{t}.csv" for t in list(TABLES) + SUMMARY_TABLES],
+        markdown=[f"reports/{t}.md" for t in list(TABLES) + SUMMARY_TABLES],
         figures=[f"reports/figures/{f}.png" for f in FIGURES],
     output:
         "reports/report.html",

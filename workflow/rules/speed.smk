@@ -11,7 +11,7 @@ rule export_onnx:
     log:
         f"{LOGS}/onnx/{{variant}}_{{h}}x{{w}}.log",
     benchmark:
-        f"benchmarks/{PRESET}/onnx/{{variant}}_{{h}}x{{w}}.tsv"
+        f"{TIMES}/onnx/{{variant}}_{{h}}x{{w}}.tsv"
     shell:
         "crosscbam export {wildcards.variant} --size {wildcards.h} {wildcards.w} --out {output.onnx} "
         "--json {output.record} > {log} 2>&1"
@@ -25,47 +25,22 @@ rule fps:
     log:
         f"{LOGS}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.log",
     benchmark:
-        f"benchmarks/{PRESET}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.tsv"
+        f"{TIMES}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.tsv"
     wildcard_constraints:
-        backend="|".join(FPS_BACKENDS),
-    threads: fps_threads
+        backend="tensorrt|onnxruntime|torch",
+    threads: lambda wildcards: SPEED["threads"] or workflow.cores
     resources:
         timing=1,
-    params:
-        onnx_dir=ONNX_DIR,
-        **{key: SPEED[key] for key in ("precision", "warmup", "min_seconds", "min_iterations")},
-    shell:
-        "crosscbam fps {wildcards.variant} --backend {wildcards.backend} "
-        "--size {wildcards.h} {wildcards.w} --precision {params.precision} --warmup {params.warmup} "
-        "--min-seconds {params.min_seconds} --min-iterations {params.min_iterations} --threads {threads} "
-        "--onnx-dir {params.onnx_dir} --json {output} > {log} 2>&1"
-
-
-rule fps_tensorrt:
-    input:
-        fps_onnx,
-    output:
-        f"{RESULTS}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.json",
-    log:
-        f"{LOGS}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.log",
-    benchmark:
-        f"benchmarks/{PRESET}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.tsv"
-    wildcard_constraints:
-        backend="tensorrt",
-    threads: fps_threads
-    resources:
-        timing=1,
-        gpu=1,
+        gpu=fps_resources,
     params:
         onnx_dir=ONNX_DIR,
         engine_cache=f"{RESULTS}/engines",
         **{key: SPEED[key] for key in ("precision", "warmup", "min_seconds", "min_iterations")},
     shell:
-        "crosscbam fps {wildcards.variant} --backend tensorrt "
+        "crosscbam fps {wildcards.variant} --backend {wildcards.backend} "
         "--size {wildcards.h} {wildcards.w} --precision {params.precision} --warmup {params.warmup} "
         "--min-seconds {params.min_seconds} --min-iterations {params.min_iterations} --threads {threads} "
-        "--onnx-dir {params.onnx_dir} --engine-cache {params.engine_cache} "
-        "--json {output} > {log} 2>&1"
+        "--onnx-dir {params.onnx_dir} --engine-cache {params.engine_cache} --json {output} > {log} 2>&1"
 
 
 rule fps_table:

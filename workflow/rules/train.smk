@@ -1,22 +1,24 @@
-# Training under the paper's protocol (Sec. 4.2) per (dataset, variant, seed). Re-running after an
+# Training under the paper's protocol (Sec. 4.2) per (dataset, network, seed) of the experiments.
+# A job takes every core it is given (compute_threads), so trainings run one after another. Re-running after an
 # interruption resumes from the run's last checkpoint (the run directory is kept by Snakemake).
 
 rule train:
     input:
         lambda wildcards: dataset_ready(wildcards.dataset),
     output:
-        f"{RESULTS}/train/{{dataset}}/{{variant}}/seed{{seed}}/final.pth",
+        checkpoint=f"{RESULTS}/train/{{dataset}}/{{variant}}/seed{{seed}}/final.pth",
+        metrics=f"{RESULTS}/train/{{dataset}}/{{variant}}/seed{{seed}}/metrics.jsonl",
     log:
         f"{LOGS}/train/{{dataset}}/{{variant}}/seed{{seed}}.log",
     benchmark:
-        f"benchmarks/{PRESET}/train/{{dataset}}/{{variant}}/seed{{seed}}.tsv"
+        f"{TIMES}/train/{{dataset}}/{{variant}}/seed{{seed}}.tsv"
     params:
         preset=PRESET,
         root=lambda wildcards: dataset_root(wildcards.dataset),
-        out=lambda wildcards, output: os.path.dirname(output[0]),
+        out=lambda wildcards, output: os.path.dirname(output.checkpoint),
         overrides=" ".join(f"--set {item}" for item in TRAIN["set"]),
         launcher=TRAIN["launcher"],
-    threads: TRAIN["threads"]
+    threads: compute_threads()
     resources:
         gpu=TRAIN["gpus"],
     shell:
