@@ -66,7 +66,7 @@ def design(fact: str) -> object:
     """A fact about the authors' code, read off our model (which follows that code, DESIGN.md §2)."""
     from torch import nn
 
-    from crosscbam.models.cross_cbam import CCBAM
+    from crosscbam.models.ccbam import CCBAM
     from crosscbam.models.se_aspp import SEASPP
 
     se_aspp = SEASPP(1024, 256, (1, 3))

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from crosscbam.models.attention import ChannelAttention, SpatialAttention
-from crosscbam.models.cross_cbam import CCBAM
+from crosscbam.models.ccbam import CCBAM
 
 
 def sigmoid(v: float) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from crosscbam.models.cross_cbam import CCBAM
+from crosscbam.models.ccbam import CCBAM
 from crosscbam.models.layers import ConvBlock
 from crosscbam.models.se_aspp import SEASPP
 
