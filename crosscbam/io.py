@@ -82,3 +82,38 @@ def write_json(record: dict, path: str | Path | None) -> None:
         sys.stdout.write(text)
     else:
         write_text(text, path)
+
+
+@contextlib.contextmanager
+def exclusive_lock(directory: str | Path, purpose: str) -> Iterator[Path]:
+    """Hold ``<directory>/.lock`` for the block, so that a second process working on the same
+    directory fails at once instead of mixing or overwriting results. The lock is the kernel's
+    (``flock``), so a killed holder never leaves a stale lock; the file names the holder's PID.
+
+    Raises:
+        CrossCBAMError: another live process holds the lock (its PID is in the message).
+    """
+    import fcntl
+
+    from crosscbam.errors import CrossCBAMError
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / ".lock"
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise CrossCBAMError(
+                f"{directory} is in use by another {purpose} (PID {holder}); wait for it to finish or choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield path
+    finally:
+        handle.close()

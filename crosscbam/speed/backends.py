@@ -14,10 +14,8 @@ import numpy as np
 import torch
 
 from crosscbam.machine import available_cores
+from crosscbam.speed.timing import BACKENDS, PRECISIONS
 
-#: Backends, in the order ``auto`` prefers them (TensorRT is the paper's).
-BACKENDS: tuple[str, ...] = ("tensorrt", "onnxruntime", "torch")
-PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
 TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 

@@ -10,8 +10,7 @@ import sys
 
 from crosscbam.arguments import pixels
 from crosscbam.io import write_json
-from crosscbam.speed.backends import BACKENDS, PRECISIONS
-from crosscbam.speed.timing import MIN_ITERATIONS, MIN_SECONDS, WARMUP
+from crosscbam.speed.timing import BACKENDS, MIN_ITERATIONS, MIN_SECONDS, PRECISIONS, WARMUP
 
 
 def _export(args: argparse.Namespace) -> None:
