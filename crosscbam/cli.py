@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
 
 from crosscbam.arguments import pixels
 from crosscbam.io import write_json
 from crosscbam.machine import cap_compute_threads
 from crosscbam.paper import TABLES
-from crosscbam.errors import CrossCBAMError
+from crosscbam.errors import CrossCBAMError, InputError
 
 #: Stage modules that add their own subcommands through ``add_subcommands(commands)``; imported
 #: lazily at parse time so that ``crosscbam --help`` stays fast and a stage's heavy imports stay local.
@@ -66,7 +68,7 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"{what} {item!r}: expected NAME=PATH")
+            raise InputError(f"{what} {item!r}: expected NAME=PATH")
         pairs[name] = value
     return pairs
 
@@ -120,6 +122,7 @@ def _variants(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crosscbam", description="Cross-CBAM reproduction and benchmark suite")
+    parser.add_argument("--debug", action="store_true", help=f"show tracebacks of errors (or set {DEBUG_VARIABLE}=1)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     complexity = commands.add_parser("complexity", help="params and FLOPs under the paper's protocol")
@@ -174,14 +177,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit statuses of ``crosscbam`` (README, "Errors"): 0 done; 1 a bug (traceback); 2 a wrong value,
+#: file or setting (argparse's usage errors too); 3 the operating system refused (permissions, disk
+#: full, a missing directory); 130 interrupted (re-run the same command: long jobs resume).
+EXIT_USER, EXIT_OS, EXIT_INTERRUPTED = 2, 3, 130
+#: Set to 1 (or pass --debug) to see the traceback of an error instead of its one-line message.
+DEBUG_VARIABLE = "CROSSCBAM_DEBUG"
+
+
+def _os_message(error: OSError) -> str:
+    where = f" {error.filename}" if error.filename else ""
+    reason = error.strerror or str(error)
+    fix = {
+        errno.ENOSPC: "free disk space or choose another --out",
+        errno.EACCES: "check the permissions or choose another --out",
+        errno.EROFS: "choose a writable --out",
+        errno.ENOENT: "check the path",
+        errno.ENOTDIR: "a part of the path is a file; check the path",
+        errno.EISDIR: "expected a file, got a directory; check the path",
+    }.get(error.errno, "check the path and the disk")
+    return f"cannot use{where}: {reason}; {fix}"
+
+
 def main(argv: list[str] | None = None) -> int:
     cap_compute_threads()  # before torch is imported: never more compute threads than usable CPUs
     args = build_parser().parse_args(argv)
+    if args.debug or os.environ.get(DEBUG_VARIABLE) == "1":
+        args.func(args)
+        return 0
     try:
         args.func(args)
-    except (CrossCBAMError, ValueError, FileNotFoundError, FloatingPointError) as error:
+    except CrossCBAMError as error:
         print(f"crosscbam {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USER
+    except OSError as error:
+        print(f"crosscbam {args.command}: error: {_os_message(error)}", file=sys.stderr)
+        return EXIT_OS
+    except KeyboardInterrupt:
+        print(f"crosscbam {args.command}: interrupted; nothing half-written was left under a final name, "
+              "re-run the same command to continue", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

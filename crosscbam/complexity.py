@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor, nn
 
+from crosscbam.errors import InputError
 from crosscbam.models import build_model, canonical_name, get_variant
 from crosscbam.models.crosscbam import MIN_INPUT_SIDE, CrossCBAM
 from crosscbam.models.heads import CrossCBAMHead
@@ -78,7 +79,7 @@ def unused_authors_params(model: CrossCBAM, num_classes: int) -> int:
 def check_size(size: tuple[int, int] | list[int]) -> tuple[int, int]:
     """Validate an input (H, W); raise a one-line ``ValueError`` saying what is expected."""
     if len(size) != 2 or not all(isinstance(s, int) and s >= MIN_INPUT_SIDE for s in size):
-        raise ValueError(f"input size must be two integers H W, each at least {MIN_INPUT_SIDE}; got {tuple(size)}")
+        raise InputError(f"input size must be two integers H W, each at least {MIN_INPUT_SIDE}; got {tuple(size)}")
     return int(size[0]), int(size[1])
 
 

@@ -17,3 +17,7 @@ class CheckpointError(CrossCBAMError, ValueError):
 
 class ConfigError(CrossCBAMError, ValueError):
     """A setting out of range or inconsistent with another; the message names the field."""
+
+
+class InputError(CrossCBAMError, ValueError):
+    """A value or file given to a command that cannot work (unknown name, bad size, wrong file)."""

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from crosscbam.errors import InputError
 from crosscbam.metrics import ConfusionMatrix
 from crosscbam.models.heads import resize
-from crosscbam.provenance import provenance
 from crosscbam.models.weights import load_model
+from crosscbam.provenance import provenance
 
 CITYSCAPES_FRAME = re.compile(r"^([a-z_]+)_(\d{6})_(\d{6})")
 
@@ -55,13 +56,13 @@ def evaluate(checkpoint: str | Path, dataset: str, data_root: str | Path, size: 
     from crosscbam.data.transforms import EvalTransform
 
     if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
+        raise InputError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
     if not Path(data_root).is_dir():
-        raise ValueError(f"data root {data_root} does not exist; prepare the data first (crosscbam data ...)")
+        raise InputError(f"data root {data_root} does not exist; prepare the data first (crosscbam data ...)")
     model, meta = load_model(variant, checkpoint)
     spec = DATASETS[dataset]
     if meta.get("num_classes") not in (None, spec.num_classes):
-        raise ValueError(f"checkpoint {checkpoint} predicts {meta['num_classes']} classes, {dataset} has {spec.num_classes}")
+        raise InputError(f"checkpoint {checkpoint} predicts {meta['num_classes']} classes, {dataset} has {spec.num_classes}")
     device = _device()
     model.to(device)
     samples = build_dataset(dataset, Path(data_root), split, transform=EvalTransform(size))
@@ -99,9 +100,9 @@ def _read_png(path: Path) -> np.ndarray:
         with Image.open(path) as image:
             array = np.asarray(image)
     except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read {path} ({error})") from None
+        raise InputError(f"cannot read {path} ({error})") from None
     if array.ndim != 2:
-        raise ValueError(f"{path} has {array.shape[-1]} channels; expected a single-channel labelId PNG")
+        raise InputError(f"{path} has {array.shape[-1]} channels; expected a single-channel labelId PNG")
     return array
 
 
@@ -112,10 +113,10 @@ def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") ->
     official benchmark. Every ground-truth image needs exactly one prediction of the same size.
     """
     if dataset != "cityscapes":
-        raise ValueError(f"score supports the Cityscapes labelId format; got dataset {dataset!r}")
+        raise InputError(f"score supports the Cityscapes labelId format; got dataset {dataset!r}")
     gt_files = sorted(Path(gt, "gtFine", split).glob("*/*_gtFine_labelIds.png"))
     if not gt_files:
-        raise ValueError(f"no *_gtFine_labelIds.png under {Path(gt, 'gtFine', split)}; pass the Cityscapes root as --gt")
+        raise InputError(f"no *_gtFine_labelIds.png under {Path(gt, 'gtFine', split)}; pass the Cityscapes root as --gt")
     predictions: dict[str, list[Path]] = {}
     for path in Path(pred).rglob("*.png"):
         match = CITYSCAPES_FRAME.match(path.name)
@@ -127,10 +128,10 @@ def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") ->
         frame = CITYSCAPES_FRAME.match(gt_file.name).group(0)
         found = predictions.get(frame, [])
         if len(found) != 1:
-            raise ValueError(f"{'no' if not found else 'several'} predictions for {gt_file.name} under {pred} (pattern {frame}*.png)")
+            raise InputError(f"{'no' if not found else 'several'} predictions for {gt_file.name} under {pred} (pattern {frame}*.png)")
         truth, guess = _read_png(gt_file), _read_png(found[0])
         if truth.shape != guess.shape:
-            raise ValueError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
+            raise InputError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
         cm.update(torch.from_numpy(lookup[guess].astype(np.int64)), torch.from_numpy(lookup[truth].astype(np.int64)))
     return _result(cm, names, kind="score", model=None, dataset=dataset, split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))
 
@@ -161,11 +162,11 @@ def predict(checkpoint: str | Path, input_dir: str | Path, out_dir: str | Path, 
     model, meta = load_model(variant, checkpoint)
     name = dataset or meta.get("dataset")
     if name is None:
-        raise ValueError(f"checkpoint {checkpoint} does not say its dataset; pass --dataset")
+        raise InputError(f"checkpoint {checkpoint} does not say its dataset; pass --dataset")
     info = get_info(name)
     files = sorted(p for p in Path(input_dir).rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     if not files:
-        raise ValueError(f"no .png/.jpg images under {input_dir}")
+        raise InputError(f"no .png/.jpg images under {input_dir}")
     model.to(_device())
     to_ids = _cityscapes_tables()[1] if name == "cityscapes" else np.arange(256, dtype=np.uint8)
     out_dir = Path(out_dir)

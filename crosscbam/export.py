@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from crosscbam.complexity import check_size
+from crosscbam.errors import InputError
 from crosscbam.io import atomic_path
 from crosscbam.models import canonical_name
 from crosscbam.models.weights import load_model
@@ -70,7 +71,7 @@ def to_onnx(model: torch.nn.Module, size: tuple[int, int], path: str | Path, ops
     the weights into the one file.
     """
     if opset < MIN_OPSET:
-        raise ValueError(f"ONNX opset must be at least {MIN_OPSET}, got {opset}")
+        raise InputError(f"ONNX opset must be at least {MIN_OPSET}, got {opset}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     image = torch.zeros(1, 3, *size)
@@ -160,7 +161,7 @@ def check_onnx(path: str | Path) -> None:
         onnx.checker.check_model(str(path), full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"ONNX checker rejected {path}: {first_line}") from None
+        raise InputError(f"ONNX checker rejected {path}: {first_line}") from None
 
 
 def read_onnx_identity(path: str | Path, name: str, size: tuple[int, int]) -> str:
@@ -180,12 +181,12 @@ def read_onnx_identity(path: str | Path, name: str, size: tuple[int, int]) -> st
     try:
         graph = onnx.load(str(path), load_external_data=False)
     except Exception as error:  # onnx raises DecodeError, OSError, ... for garbage
-        raise ValueError(f"{path} is not a readable ONNX file ({type(error).__name__}); delete it and export again") from None
+        raise InputError(f"{path} is not a readable ONNX file ({type(error).__name__}); delete it and export again") from None
     stored = {prop.key: prop.value for prop in graph.metadata_props}.get(METADATA_MODEL)
     inputs = [tuple(d.dim_value for d in i.type.tensor_type.shape.dim) for i in graph.graph.input]
     expected = (1, 3, *size)
     if stored != canonical_name(name) or inputs != [expected]:
-        raise ValueError(
+        raise InputError(
             f"{path} holds {stored or 'an unknown network'} with input {inputs[0] if inputs else '?'}, "
             f"not {canonical_name(name)} at {expected}; delete it and run `crosscbam export {canonical_name(name)} "
             f"--size {size[0]} {size[1]} --out {path}`"
@@ -208,7 +209,7 @@ def compare_with_torch(model: torch.nn.Module, path: str | Path, size: tuple[int
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (output,) = session.run([OUTPUT_NAME], {INPUT_NAME: image.numpy()})
     if output.shape != reference.shape:
-        raise ValueError(f"ONNX output shape {output.shape} differs from PyTorch's {reference.shape}")
+        raise InputError(f"ONNX output shape {output.shape} differs from PyTorch's {reference.shape}")
     return float(np.max(np.abs(output - reference))), float(np.max(np.abs(reference)))
 
 
@@ -247,7 +248,7 @@ def export_onnx(
         max_diff, max_ref = compare_with_torch(model, path, (height, width))
         tolerance = atol + rtol * max_ref
         if not max_diff <= tolerance:
-            raise ValueError(
+            raise InputError(
                 f"ONNX Runtime and PyTorch logits of {canonical} differ by {max_diff:.3g} "
                 f"(tolerance {tolerance:.3g} = {atol:g} + {rtol:g} x max|logit| {max_ref:.3g})"
             )

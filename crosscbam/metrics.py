@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from crosscbam.data.info import IGNORE_INDEX
+from crosscbam.errors import InputError
 
 
 class ConfusionMatrix:
@@ -27,14 +28,14 @@ class ConfusionMatrix:
     def update(self, prediction: Tensor, target: Tensor) -> None:
         """Accumulate a batch of integer predictions and labels of the same shape."""
         if prediction.shape != target.shape:
-            raise ValueError(f"prediction {tuple(prediction.shape)} and label {tuple(target.shape)} differ in shape")
+            raise InputError(f"prediction {tuple(prediction.shape)} and label {tuple(target.shape)} differ in shape")
         n = self.num_classes
         target = target.reshape(-1).to(torch.int64).cpu()
         prediction = prediction.reshape(-1).to(torch.int64).cpu()
         keep = target != self.ignore_index
         if ((target[keep] < 0) | (target[keep] >= n)).any():
             bad = sorted(set(target[keep][(target[keep] < 0) | (target[keep] >= n)].tolist()))
-            raise ValueError(f"label values {bad[:10]} are outside 0..{n - 1} and not the ignore index {self.ignore_index}")
+            raise InputError(f"label values {bad[:10]} are outside 0..{n - 1} and not the ignore index {self.ignore_index}")
         prediction = torch.where((prediction >= 0) & (prediction < n), prediction, torch.full_like(prediction, n))
         index = target[keep] * (n + 1) + prediction[keep]
         self.matrix += torch.bincount(index, minlength=n * (n + 1)).reshape(n, n + 1)

@@ -11,6 +11,8 @@ from importlib import resources
 import pandas as pd
 import yaml
 
+from crosscbam.errors import InputError
+
 TABLES = ("table2", "table3", "table4", "table5", "table6")
 #: The dataset behind each table's mIoU (Table 3 is CamVid, Sec. 4.3; the rest Cityscapes).
 TABLE_DATASETS = {"table2": "cityscapes", "table3": "camvid", "table4": "cityscapes", "table5": "cityscapes", "table6": "cityscapes"}
@@ -28,7 +30,7 @@ def paper_table(name: str) -> pd.DataFrame:
     A ``variant`` column names the crosscbam model for rows we build, and is empty otherwise.
     """
     if name not in TABLES:
-        raise ValueError(f"unknown table {name!r}; expected one of {', '.join(TABLES)}")
+        raise InputError(f"unknown table {name!r}; expected one of {', '.join(TABLES)}")
     table = _load()[name]
     frame = pd.DataFrame(table["rows"])
     if "variant" not in frame:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from crosscbam.errors import InputError
 from crosscbam.models import get_variant
 from crosscbam.paper import TABLE_DATASETS, caption, paper_speed, paper_table
 
@@ -42,7 +43,7 @@ def read_records(paths: list[str | Path]) -> list[dict]:
             record = json.loads(Path(path).read_text())
             record["model"]
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"result file {path} is not a crosscbam result JSON ({error})") from None
+            raise InputError(f"result file {path} is not a crosscbam result JSON ({error})") from None
         records.append(record)
     return records
 
@@ -55,7 +56,7 @@ def record_kind(record: dict) -> str:
 def aggregate_evaluations(records: list[dict], model: str, preset: str, data: str) -> dict:
     """Mean and standard deviation over seeds of per-seed evaluation results of one table row."""
     if not records:
-        raise ValueError(f"no evaluation results to aggregate for {model}")
+        raise InputError(f"no evaluation results to aggregate for {model}")
     mious = [r["miou"] for r in records]
     classes = records[0]["iou_per_class"]
     per_class = {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from crosscbam.errors import InputError
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -74,7 +76,7 @@ def canonical_name(name: str) -> str:
     try:
         return by_lower[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(VARIANTS)}") from None
+        raise InputError(f"unknown model {name!r}; known models: {', '.join(VARIANTS)}") from None
 
 
 def get_variant(name: str) -> Variant:

@@ -24,3 +24,46 @@ def test_bad_name_and_size_are_one_line_errors(capsys):
     assert main(["complexity", "M1", "--size", "8", "8"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "at least 32" in err
+
+
+def test_os_errors_are_one_line_with_their_own_exit_status(tmp_path, capsys):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    assert main(["export", "M1", "--size", "32", "32", "--out", str(blocked / "M1.onnx")]) == 3
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "a-file" in err and "check the path" in err
+
+
+def test_interrupt_is_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
+    import crosscbam.complexity
+    import pytest
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(crosscbam.complexity, "measure", interrupted)
+    assert main(["complexity", "M1"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    with pytest.raises(KeyboardInterrupt):
+        main(["--debug", "complexity", "M1"])
+
+
+def test_a_bug_is_not_hidden_as_a_one_line_error(monkeypatch):
+    """Only the project's own error types become one-liners; any other exception is a bug."""
+    import crosscbam.complexity
+    import pytest
+
+    def bug(*args, **kwargs):
+        raise ValueError("an internal bug")
+
+    monkeypatch.setattr(crosscbam.complexity, "measure", bug)
+    with pytest.raises(ValueError, match="an internal bug"):
+        main(["complexity", "M1"])
+
+
+def test_help_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys; from crosscbam.cli import build_parser; build_parser(); sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

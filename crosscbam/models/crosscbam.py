@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from crosscbam.errors import InputError
 from crosscbam.models.heads import CrossCBAMHead, FCNHead, SEASPPHead, resize
 from crosscbam.models.stdc import STDCNet, stdc_net
 from crosscbam.models.stdc_seg import STDCSegHead
@@ -52,9 +53,9 @@ class CrossCBAM(nn.Module):
 def check_input(x: Tensor) -> None:
     """Raise a one-line ``ValueError`` unless ``x`` is a ``(B, 3, H, W)`` batch with H, W >= 32."""
     if x.ndim != 4 or x.shape[1] != 3:
-        raise ValueError(f"expected an image batch of shape (B, 3, H, W), got {tuple(x.shape)}")
+        raise InputError(f"expected an image batch of shape (B, 3, H, W), got {tuple(x.shape)}")
     if min(x.shape[2:]) < MIN_INPUT_SIDE:
-        raise ValueError(f"input height and width must be at least {MIN_INPUT_SIDE} pixels, got {tuple(x.shape[2:])}")
+        raise InputError(f"input height and width must be at least {MIN_INPUT_SIDE} pixels, got {tuple(x.shape[2:])}")
 
 
 def build_model(name: str, num_classes: int | None = None) -> CrossCBAM:
@@ -67,7 +68,7 @@ def build_model(name: str, num_classes: int | None = None) -> CrossCBAM:
     variant = get_variant(name)
     classes = variant.num_classes if num_classes is None else num_classes
     if classes < 1:
-        raise ValueError(f"num_classes must be positive, got {classes}")
+        raise InputError(f"num_classes must be positive, got {classes}")
     backbone = stdc_net(variant.backbone)
     s3, s4, s5 = backbone.out_channels
     if variant.head == "cross_cbam":
@@ -81,6 +82,6 @@ def build_model(name: str, num_classes: int | None = None) -> CrossCBAM:
     elif variant.head == "stdc_seg":
         head = STDCSegHead(backbone.out_channels, classes)
     else:
-        raise ValueError(f"unknown head {variant.head!r}")
+        raise InputError(f"unknown head {variant.head!r}")
     aux = FCNHead(s4, 128, classes, in_index=1) if variant.aux_head else None
     return CrossCBAM(backbone, head, aux)

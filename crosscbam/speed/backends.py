@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from crosscbam.errors import InputError
 from crosscbam.machine import available_cores
 from crosscbam.speed.timing import BACKENDS, PRECISIONS
 
@@ -21,14 +22,14 @@ TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bflo
 
 def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
+        raise InputError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
     return precision
 
 
 def check_backend_precision(backend: str, precision: str) -> None:
     """Refuse, in one line, a precision the backend does not run (ONNX Runtime: the fp32 graph only)."""
     if check_precision(precision) != "fp32" and backend == "onnxruntime":
-        raise ValueError(
+        raise InputError(
             f"ONNX Runtime runs the exported fp32 graph; {precision} is measured with --backend tensorrt or torch"
         )
 
@@ -39,9 +40,9 @@ def resolve_device(device: str | None) -> str:
     if device is None:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+        raise InputError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but PyTorch sees no CUDA device (CPU build or no GPU)")
+        raise InputError("device 'cuda' requested but PyTorch sees no CUDA device (CPU build or no GPU)")
     return device
 
 
@@ -74,11 +75,11 @@ def select_backend(requested: str) -> BackendChoice:
             return BackendChoice("auto", "tensorrt")
         return BackendChoice("auto", "onnxruntime", f"auto: TensorRT unavailable ({reason}); fell back to ONNX Runtime")
     if requested not in BACKENDS:
-        raise ValueError(f"unknown backend {requested!r}; expected auto or one of {', '.join(BACKENDS)}")
+        raise InputError(f"unknown backend {requested!r}; expected auto or one of {', '.join(BACKENDS)}")
     if requested == "tensorrt":
         reason = tensorrt_unavailable_reason()
         if reason is not None:
-            raise ValueError(f"backend tensorrt cannot run here: {reason}; use --backend onnxruntime, torch or auto")
+            raise InputError(f"backend tensorrt cannot run here: {reason}; use --backend onnxruntime, torch or auto")
     return BackendChoice(requested, requested)
 
 
@@ -143,7 +144,7 @@ class OnnxRuntimeRunner:
 
         check_backend_precision(self.name, precision)
         if device == "cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
-            raise ValueError("ONNX Runtime has no CUDA provider here (install onnxruntime-gpu); use --device cpu")
+            raise InputError("ONNX Runtime has no CUDA provider here (install onnxruntime-gpu); use --device cpu")
         self.threads = threads or available_cores()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from crosscbam.errors import InputError
+
 #: Keys every FPS record carries.
 REQUIRED_KEYS = ("model", "input", "backend", "precision", "fps", "timing", "provenance")
 
@@ -16,7 +18,7 @@ def read_fps_record(path: str | Path) -> dict:
         record = json.loads(Path(path).read_text())
         missing = [key for key in REQUIRED_KEYS if key not in record]
     except (OSError, ValueError, TypeError) as error:
-        raise ValueError(f"FPS file {path} is not a crosscbam FPS JSON ({error})") from None
+        raise InputError(f"FPS file {path} is not a crosscbam FPS JSON ({error})") from None
     if missing:
-        raise ValueError(f"FPS file {path} is not a crosscbam FPS JSON (missing {', '.join(missing)})")
+        raise InputError(f"FPS file {path} is not a crosscbam FPS JSON (missing {', '.join(missing)})")
     return record

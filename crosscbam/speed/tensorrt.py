@@ -21,6 +21,7 @@ from types import ModuleType
 import numpy as np
 import torch
 
+from crosscbam.errors import InputError
 from crosscbam.speed.backends import check_precision
 
 #: Builder workspace limit.
@@ -34,7 +35,7 @@ def import_tensorrt() -> ModuleType:
     try:
         return importlib.import_module("tensorrt")
     except ImportError as error:
-        raise ValueError(f"TensorRT is not importable ({error}); on a CUDA machine: pip install -e .[gpu]") from None
+        raise InputError(f"TensorRT is not importable ({error}); on a CUDA machine: pip install -e .[gpu]") from None
 
 
 def file_sha256(path: str | Path) -> str:
@@ -73,22 +74,22 @@ def build_engine(trt: ModuleType, onnx_path: str | Path, precision: str, workspa
     parser = trt.OnnxParser(network, logger)
     if not parser.parse_from_file(str(onnx_path)):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
-        raise ValueError(f"TensorRT could not parse {onnx_path}: {errors}")
+        raise InputError(f"TensorRT could not parse {onnx_path}: {errors}")
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, workspace_bytes)
     if hasattr(trt.BuilderFlag, "TF32"):
         config.clear_flag(trt.BuilderFlag.TF32)  # true FP32, as on the paper's GTX 1080Ti
     if precision == "fp16":
         if not builder.platform_has_fast_fp16:
-            raise ValueError("this GPU has no fast FP16; use --precision fp32")
+            raise InputError("this GPU has no fast FP16; use --precision fp32")
         config.set_flag(trt.BuilderFlag.FP16)
     elif precision == "bf16":
         if not hasattr(trt.BuilderFlag, "BF16"):
-            raise ValueError(f"TensorRT {trt.__version__} has no BF16 support (needs TensorRT 9 or newer)")
+            raise InputError(f"TensorRT {trt.__version__} has no BF16 support (needs TensorRT 9 or newer)")
         config.set_flag(trt.BuilderFlag.BF16)
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
-        raise ValueError(f"TensorRT failed to build an engine for {onnx_path} at {precision}")
+        raise InputError(f"TensorRT failed to build an engine for {onnx_path} at {precision}")
     return bytes(serialized)
 
 
@@ -123,7 +124,7 @@ class TensorRTRunner:
 
     def __init__(self, onnx_path: str | Path, precision: str = "fp32", cache_dir: str | Path = DEFAULT_CACHE, device_index: int = 0) -> None:
         if not torch.cuda.is_available():
-            raise ValueError("backend tensorrt needs a CUDA device, and PyTorch sees none")
+            raise InputError("backend tensorrt needs a CUDA device, and PyTorch sees none")
         trt = import_tensorrt()
         self.trt = trt
         torch.cuda.set_device(device_index)
@@ -133,7 +134,7 @@ class TensorRTRunner:
         self.runtime = trt.Runtime(self.logger)
         self.engine = self.runtime.deserialize_cuda_engine(engine_bytes)
         if self.engine is None:
-            raise ValueError(f"TensorRT could not deserialize {self.engine_path}; delete it to rebuild")
+            raise InputError(f"TensorRT could not deserialize {self.engine_path}; delete it to rebuild")
         self.context = self.engine.create_execution_context()
         self.stream = torch.cuda.Stream(device_index)
         self.tensors: dict[str, torch.Tensor] = {}

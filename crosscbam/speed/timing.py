@@ -16,6 +16,8 @@ from typing import Protocol
 
 import numpy as np
 
+from crosscbam.errors import InputError
+
 
 class Runner(Protocol):
     """One backend, prepared: model loaded, input resident on the device."""
@@ -54,7 +56,7 @@ def summarize(latencies_s: list[float], total_s: float, warmup: int, min_seconds
     ``fps_median = 1 / median latency`` (robust to other jobs stealing the device now and then),
     ``cv = std / mean`` (sample standard deviation; 0 for a single iteration)."""
     if not latencies_s:
-        raise ValueError("no timed iterations")
+        raise InputError("no timed iterations")
     ms = np.asarray(latencies_s, dtype=float) * 1e3
     mean = float(ms.mean())
     std = float(ms.std(ddof=1)) if ms.size > 1 else 0.0
@@ -122,7 +124,7 @@ def time_interleaved(
         clock: a monotonic clock in seconds (injectable for tests).
     """
     if warmup < 0 or min_iterations < 1 or min_seconds < 0 or rounds < 1:
-        raise ValueError(
+        raise InputError(
             "need warmup >= 0, min_iterations >= 1, min_seconds >= 0 and rounds >= 1; "
             f"got {warmup}, {min_iterations}, {min_seconds}, {rounds}"
         )
