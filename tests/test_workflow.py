@@ -88,3 +88,13 @@ def test_a_variant_not_in_the_experiments_is_not_trained(tmp_path):
     run = snakemake(tmp_path, "-n", "reports/table6.csv", "--configfile", str(config))
     assert run.returncode == 0, run.stderr[-3000:]
     assert "M1-c512" not in run.stdout and "results/smoke/eval/cityscapes/M1.json" in run.stdout
+
+
+def test_names_are_checked_against_the_package(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("presets:\n  smoke:\n    speed:\n      backends: [tensorrtx]\n")
+    run = snakemake(tmp_path, "-n", "reports/table5.csv", "--configfile", str(config))
+    assert run.returncode != 0 and "speed backends: unknown tensorrtx" in run.stdout + run.stderr
+    config.write_text("experiments:\n  - dataset: cityscapes\n    variants: [M7]\n")
+    run = snakemake(tmp_path, "-n", "reports/table5.csv", "--configfile", str(config))
+    assert run.returncode != 0 and "experiments variants: unknown M7" in run.stdout + run.stderr

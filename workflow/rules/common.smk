@@ -5,11 +5,31 @@ from snakemake.utils import validate
 
 from crosscbam.data import DATASETS
 from crosscbam.paper import TABLE_DATASETS, TABLES, paper_table
+from crosscbam.speed.timing import BACKENDS, PRECISIONS
 from crosscbam.variants import get_variant, list_variants, speed_reference, weights_of
 
 
 validate(config, "../schemas/config.schema.yaml")
 
+
+def check_names():
+    """Names the schema cannot know are checked against their one home (the config, the package)."""
+    if config["preset"] not in config["presets"]:
+        raise ValueError(f"config preset: unknown {config['preset']!r}; expected one of {', '.join(config['presets'])}")
+    speed = config["presets"][config["preset"]]["speed"]
+    known = {
+        "experiments variants": (sorted({v for e in config["experiments"] for v in e["variants"]}), list_variants()),
+        "speed variants": (speed["variants"], list_variants()),
+        "speed backends": (speed["backends"], BACKENDS),
+        "speed precision": ([speed["precision"]], PRECISIONS),
+    }
+    for field, (values, valid) in known.items():
+        unknown = [v for v in values if v not in valid]
+        if unknown:
+            raise ValueError(f"config {field}: unknown {', '.join(unknown)}; expected one of {', '.join(valid)}")
+
+
+check_names()
 PRESET = config["preset"]
 SETTINGS = config["presets"][PRESET]
 DATA_CONFIG = SETTINGS["data"]
