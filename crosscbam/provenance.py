@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+import shutil
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -26,10 +27,10 @@ def git_commit(cwd: str | Path | None = None) -> str:
     return commit + ("-dirty" if dirty else "")
 
 
-def library_versions() -> dict[str, str | None]:
-    """Installed versions of the libraries that shape our numbers (``None`` when absent)."""
+def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str | None]:
+    """Installed versions of ``names`` (default: the libraries that shape our numbers; ``None`` when absent)."""
     versions: dict[str, str | None] = {}
-    for name in LIBRARIES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -37,15 +38,44 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
-def provenance() -> dict:
-    """The record attached to every result JSON."""
-    return {
+def gpu_driver() -> str | None:
+    """The NVIDIA driver version from ``nvidia-smi``, when there is one."""
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
+
+
+def provenance(device: str | None = None, threads: int | None = None) -> dict:
+    """The record attached to every result JSON: code version, machine, CPU flags, library versions;
+    with ``device`` (``"cpu"``/``"cuda"``, a measurement's) also the device, driver and CUDA/cuDNN
+    versions and the thread count that shape a timing."""
+    record = {
         "commit": git_commit(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "device": cpu_name(),
+        "cpu": cpu_name(),
         "cpu_flags": sorted(set(RECORDED_FLAGS) & cpu_flags()),
         "cores": available_cores(),
         "libraries": library_versions(),
     }
+    if device is not None:
+        import torch
+
+        record.update(
+            device_type=device,
+            device=torch.cuda.get_device_name() if device == "cuda" else cpu_name(),
+            threads=threads,
+            torch_cpu_capability=torch.backends.cpu.get_cpu_capability(),
+            cuda=torch.version.cuda,
+            driver=gpu_driver() if device == "cuda" else None,
+            cudnn=torch.backends.cudnn.version() if device == "cuda" else None,
+        )
+    return record

@@ -7,19 +7,14 @@ Comparison with the paper's numbers happens in the reports, never here.
 from __future__ import annotations
 
 import gc
-import shutil
-import subprocess
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
-
-import torch
 
 from crosscbam.complexity import check_size, measure
 from crosscbam.models import canonical_name, get_variant
 from crosscbam.variants import speed_reference
 from crosscbam.models.weights import load_model
-from crosscbam.machine import cpu_name
 from crosscbam.provenance import provenance
 from crosscbam.speed.backends import (
     BackendChoice,
@@ -32,35 +27,6 @@ from crosscbam.speed.backends import (
 )
 from crosscbam.speed.roofline import roofline
 from crosscbam.speed.timing import MIN_ITERATIONS, MIN_SECONDS, ROUNDS, WARMUP, Runner, time_interleaved
-
-def gpu_driver() -> str | None:
-    """The NVIDIA driver version from ``nvidia-smi``, when there is one."""
-    if shutil.which("nvidia-smi") is None:
-        return None
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=30
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
-
-
-def device_record(device: str, threads: int) -> dict:
-    """Device, driver and runtime versions that shape a timing."""
-    record = {
-        "device_type": device,
-        "device": torch.cuda.get_device_name() if device == "cuda" else cpu_name(),
-        "cpu": cpu_name(),
-        "threads": threads,
-        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "cuda": torch.version.cuda,
-        "driver": gpu_driver() if device == "cuda" else None,
-    }
-    if device == "cuda":
-        record["cudnn"] = torch.backends.cudnn.version()
-    return record
-
 
 def _onnx_path(name: str, size: tuple[int, int], onnx_dir: str | Path | None, scratch: ExitStack, checkpoint: str | Path | None) -> Path:
     """``<onnx_dir>/<name>_<H>x<W>.onnx`` when it exists, else a verified export into a temporary folder."""
@@ -210,5 +176,5 @@ def measure_fps(
             f"read; the model and its reference timed in {ROUNDS} interleaved slices each, until min_seconds and "
             "min_iterations (paper Sec. 4.2; DESIGN.md §6)"
         ),
-        "provenance": {**provenance(), **device_record(run_device, threads), "backend_versions": ours["backend_info"]},
+        "provenance": {**provenance(run_device, threads), "backend_versions": ours["backend_info"]},
     }
