@@ -18,7 +18,7 @@ def evaluation(model, miou, preset="smoke", data="synthetic", dataset="cityscape
 
 def fps(model, value, reference, reference_fps, backend="onnxruntime", size=(512, 1024)):
     return {"model": model, "input": [1, 3, *size], "backend": backend, "precision": "fp32", "fps": value,
-            "timing": {"cv": 0.01}, "reference": {"model": reference, "fps": reference_fps},
+            "timing": {"cv": 0.01}, "reference": {"model": reference, "fps": reference_fps, "timing": {"cv": 0.01}},
             "fps_ratio": value / reference_fps, "provenance": PROVENANCE}
 
 
@@ -41,7 +41,7 @@ def test_one_row_per_paper_row_with_ours_paper_and_delta():
 
 def test_smoke_accuracy_is_never_given_a_verdict_but_full_is():
     smoke = compile_table("table4", [evaluation("M1", 0.40)], preset="smoke").set_index("variant")
-    assert smoke.loc["M1", "miou"] == 40.0 and smoke.loc["M1", "miou_delta"] == pytest.approx(40.0 - 74.19)
+    assert smoke.loc["M1", "miou"] == 40.0 and smoke.loc["M1", "miou_delta"] == "n/a"  # never a number that looks like a match
     assert smoke.loc["M1", "miou_verdict"].startswith("not comparable")
     assert "preset=smoke" in smoke.loc["M1", "miou_provenance"]
     full = compile_table("table4", [evaluation("M1", 0.7400, "full", "real")], preset="full").set_index("variant")
