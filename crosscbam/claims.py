@@ -237,7 +237,8 @@ def judge(claim: dict) -> dict:
             continue
         ok = matches(stated, value.value, tol)
         agree.append((reading["name"], ok))
-        result = "" if value.text == _fmt(value.value) or isinstance(value.value, (bool, list)) else f" = {_fmt(value.value)}"
+        leaf = value.text.startswith(_fmt(value.value)) and not any(op in value.text for op in (" + ", " - ", " x ", " / "))
+        result = "" if leaf or isinstance(value.value, (bool, list)) else f" = {_fmt(value.value)}"
         shown.append(f"{label}{value.text}{result} -> {'agrees' if ok else 'disagrees'}")
     if not agree:
         verdict, reason = "not checkable", claim.get("not_checkable") or "; ".join(missing) or "no reading"

@@ -34,6 +34,8 @@ REFERENCE_ROWS = {
     "table3": {"STDC1-Seg": "STDC1-Seg", "STDC2-Seg": "STDC2-Seg"},
 }
 NOT_COMPARABLE = "not comparable"
+#: The verdict of a row of another method, which we do not build (the compact view leaves it blank).
+NOT_BUILT = "not built here"
 #: Timing noise above which an FPS record is never used for a verdict (std/mean of per-pass latency).
 NOISY_CV = 0.05
 #: What a delta shows where ours is not comparable with the paper (never a number that looks like a match).
@@ -131,7 +133,7 @@ def _complexity_columns(row: dict, record: dict | None, preset: str) -> dict:
         out[f"{metric}_paper"] = paper
         out[f"{metric}_delta"] = None if ours is None else round(ours - paper, DECIMALS[metric])
     if record is None:
-        out["complexity_verdict"] = "not built here" if row.get("variant") is None else "missing result"
+        out["complexity_verdict"] = NOT_BUILT if row.get("variant") is None else "missing result"
         return out
     out["params_inference_m"] = round(record["params_inference"] / 1e6, DECIMALS["params_m"])
     parts, consistent = [], True
@@ -153,7 +155,7 @@ def _complexity_columns(row: dict, record: dict | None, preset: str) -> dict:
 def _miou_columns(column: str, paper_value: float | None, record: dict | None, built: bool) -> dict:
     out = {column: None, f"{column}_paper": paper_value, f"{column}_delta": None, f"{column}_std": None}
     if record is None:
-        out[f"{column}_verdict"] = "missing result" if built else "not built here"
+        out[f"{column}_verdict"] = "missing result" if built else NOT_BUILT
         return out
     ours = 100 * record["miou_mean"]
     out[column] = round(ours, DECIMALS["miou"])
@@ -178,7 +180,7 @@ def _fps_columns(row: dict, ours_fps: float | None, record: dict | None, ratio: 
            "fps_ratio": None if ratio is None else round(ratio, DECIMALS["ratio"]),
            "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None}
     if record is None:
-        out["fps_verdict"] = "missing result" if built else "not built here"
+        out["fps_verdict"] = "missing result" if built else NOT_BUILT
         return out
     backend = f"{record['backend']} {record['precision']}"
     unusable = fps_unusable(record, preset)
@@ -267,7 +269,7 @@ def _fps_row(table, paper, paper_row, variant, reference_variant, fps_records, p
         record, ref_fps = _pick_reference(fps_records, reference_variant, size)
         ratio = 1.0 if record else None
         return _fps_columns(paper_row, ref_fps, record, ratio, 1.0, preset, True)
-    return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": "not built here"}
+    return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": NOT_BUILT}
 
 
 def _paper_reference_row(table: str, reference: str, size: tuple[int, int]) -> float | None:
@@ -307,11 +309,13 @@ COMPACT_GROUPS = {
     "mIoU": {"paper": "miou_paper", "ours": "miou", "verdict": "miou_verdict", "provenance": "miou_provenance"},
     "FPS": {"paper": "fps_paper", "ours": "fps", "paper ratio": "fps_ratio_paper", "ours ratio": "fps_ratio",
             "verdict": "fps_verdict", "provenance": "fps_provenance"},
-    "GFLOPs": {"paper": "gflops_paper", "ours": "gflops"},
-    "M params": {"paper": "params_m_paper", "ours": "params_m", "verdict": "complexity_verdict", "provenance": "complexity_provenance"},
+    "GFLOPs": {"paper": "gflops_paper", "ours": "gflops", "provenance": "complexity_provenance"},
+    "M params": {"paper": "params_m_paper", "ours": "params_m", "provenance": "complexity_provenance"},
+    "complexity": {"needs": "gflops_paper", "verdict": "complexity_verdict"},
 }
+
 #: Columns that name a row in the compact view, in this order.
-LABEL_COLUMNS = ("model", "variant", "dilations", "channels", "resolution")
+LABEL_COLUMNS = ("model", "dilations", "channels", "variant", "resolution")
 
 
 def _shown(value: object) -> str:
@@ -338,16 +342,18 @@ def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for record in frame.to_dict("records"):
         row = {c: _shown(record[c]) for c in labels}
         for group, columns in COMPACT_GROUPS.items():
-            if columns["paper"] not in record:
+            if columns.get("paper", columns.get("needs")) not in record:
                 continue
-            row[f"{group} paper"] = _shown(record[columns["paper"]])
-            ours = _shown(record.get(columns["ours"]))
-            row[f"{group} ours"] = ours + (key(_shown(record.get(columns.get("provenance", "")))) if ours else "")
+            if "paper" in columns:
+                row[f"{group} paper"] = _shown(record[columns["paper"]])
+                ours = _shown(record.get(columns["ours"]))
+                row[f"{group} ours"] = ours + (key(_shown(record.get(columns.get("provenance", "")))) if ours else "")
             for extra in ("paper ratio", "ours ratio"):
                 if extra in columns:
                     row[f"{group} {extra}"] = _shown(record.get(columns[extra]))
             if "verdict" in columns:
                 verdict = _shown(record.get(columns["verdict"]))
+                verdict = "" if verdict == NOT_BUILT else verdict
                 word, _, detail = verdict.partition(":")
                 row[f"{group} verdict"] = word.strip() + key(detail.strip())
         rows.append(row)
