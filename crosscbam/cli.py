@@ -45,6 +45,8 @@ def _report(args: argparse.Namespace) -> None:
         frame = claims.audit()
         reports.write_claims(frame, claims.section_counts(frame), claims.left_out(), args.csv, args.md)
         return
+    if args.preset is None:
+        raise SystemExit(f"crosscbam report {args.table}: --preset is required (the workflow preset that produced --results)")
     records = reports.read_records(args.results)
     if args.table == "complexity":
         frame, title = reports.complexity_summary(records), "Complexity of every variant (ours)"
@@ -160,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("table", choices=["table2", "table3", "table4", "table5", "table6", "complexity", "claims", "claims-ours"],
                         help="claims: the paper-side audit (needs no --results); claims-ours: the claims against our results")
     report.add_argument("--results", nargs="*", default=[], help="result JSONs (complexity, aggregated evaluation, FPS)")
-    report.add_argument("--preset", default="none", help="workflow preset that produced the results")
+    report.add_argument("--preset", help="workflow preset that produced the results (all but claims)")
     report.add_argument("--csv", required=True)
     report.add_argument("--md", required=True)
     report.set_defaults(func=_report)
