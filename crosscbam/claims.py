@@ -79,18 +79,41 @@ class Q:
             raise NotCheckable(f"a value is missing from the table: {a.text} {symbol} {b.text}")
         return Q(func(a.value, b.value), f"{a._paren()} {symbol} {b._paren()}")
 
-    def __add__(self, other): return self._op(other, "+", lambda a, b: a + b)
-    def __radd__(self, other): return self._op(other, "+", lambda a, b: a + b, reverse=True)
-    def __sub__(self, other): return self._op(other, "-", lambda a, b: a - b)
-    def __rsub__(self, other): return self._op(other, "-", lambda a, b: a - b, reverse=True)
-    def __mul__(self, other): return self._op(other, "x", lambda a, b: a * b)
-    def __rmul__(self, other): return self._op(other, "x", lambda a, b: a * b, reverse=True)
-    def __truediv__(self, other): return self._op(other, "/", lambda a, b: a / b)
-    def __gt__(self, other): return self._op(other, ">", lambda a, b: bool(a > b))
-    def __lt__(self, other): return self._op(other, "<", lambda a, b: bool(a < b))
-    def __ge__(self, other): return self._op(other, ">=", lambda a, b: bool(a >= b))
-    def __le__(self, other): return self._op(other, "<=", lambda a, b: bool(a <= b))
-    def __abs__(self): return Q(abs(self.value), f"|{self.text}|")
+    def __add__(self, other):
+        return self._op(other, "+", lambda a, b: a + b)
+
+    def __radd__(self, other):
+        return self._op(other, "+", lambda a, b: a + b, reverse=True)
+
+    def __sub__(self, other):
+        return self._op(other, "-", lambda a, b: a - b)
+
+    def __rsub__(self, other):
+        return self._op(other, "-", lambda a, b: a - b, reverse=True)
+
+    def __mul__(self, other):
+        return self._op(other, "x", lambda a, b: a * b)
+
+    def __rmul__(self, other):
+        return self._op(other, "x", lambda a, b: a * b, reverse=True)
+
+    def __truediv__(self, other):
+        return self._op(other, "/", lambda a, b: a / b)
+
+    def __gt__(self, other):
+        return self._op(other, ">", lambda a, b: bool(a > b))
+
+    def __lt__(self, other):
+        return self._op(other, "<", lambda a, b: bool(a < b))
+
+    def __ge__(self, other):
+        return self._op(other, ">=", lambda a, b: bool(a >= b))
+
+    def __le__(self, other):
+        return self._op(other, "<=", lambda a, b: bool(a <= b))
+
+    def __abs__(self):
+        return Q(abs(self.value), f"|{self.text}|")
 
     def __and__(self, other):
         return Q(bool(self.value) and bool(Q.of(other).value), f"{self.text} and {Q.of(other).text}")
@@ -177,15 +200,36 @@ def column(table: str, name: str) -> Q:
     return Q(values, f"{values} (T{table[5:]} {name})")
 
 
+def same(a: Q, b: Q) -> Q:
+    """Whether two values (numbers, lists, names) are equal, e.g. a table's layout and the code's."""
+    return Q(a.value == b.value, f"{a.text} vs {b.text}")
+
+
+def equals(a: Q, value: object) -> Q:
+    """Whether a value is the one given, e.g. a row's backbone."""
+    return Q(a.value == value, f"{a.text} is {_fmt(value)}")
+
+
+def ordered(a: Q, direction: str) -> Q:
+    """Whether a list ``rises`` or ``falls`` (non-strictly) along its order."""
+    values = list(a.value)
+    ok = values == sorted(values, reverse=direction == "falls")
+    return Q(ok, f"{a.text} {direction}")
+
+
+def contains(a: Q, items: list) -> Q:
+    """Whether a list holds every one of ``items``."""
+    return Q(set(map(str, items)) <= set(map(str, a.value)), f"{a.text} holds {', '.join(map(str, items))}")
+
+
 def caption_says(table: str, text: str) -> Q:
     """Whether a table's caption contains ``text``."""
     words = caption(table)
     return Q(text in words, f"T{table[5:]} caption '{words}' contains {text}")
 
 
-NAMESPACE = {"caption_says": caption_says, "t": t, "code": code, "pct_more": pct_more, "pct_of_first": pct_of_first, "best": best, "all_of": all_of,
-             "monotone": monotone, "stage_strides": stage_strides, "column": column, "abs": abs, "Q": Q, "sorted": sorted,
-             "set": set}
+NAMESPACE = {"caption_says": caption_says, "same": same, "equals": equals, "ordered": ordered, "contains": contains, "t": t, "code": code, "pct_more": pct_more, "pct_of_first": pct_of_first, "best": best, "all_of": all_of,
+             "monotone": monotone, "stage_strides": stage_strides, "column": column, "abs": abs, "Q": Q}
 
 
 # --- verdicts ----------------------------------------------------------------------------------
