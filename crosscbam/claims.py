@@ -380,7 +380,7 @@ def section_counts(frame: pd.DataFrame) -> pd.DataFrame:
     left_out = Counter(str(item["section"]) for item in load_claims()["left_out"])
     rows = []
     for section in SECTIONS:
-        part = frame[frame["section"] == section]
+        part = frame[frame["section"].astype(str) == section]
         if not len(part) and not left_out[section]:
             continue
         counts = Counter(part["verdict"])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from crosscbam.claims import section_counts
 from crosscbam.reports import COMPACT_GROUPS, NOT_BUILT, compact_view, finding_sentence
 
 PAGE_WIDTH_PX = 1400
@@ -197,6 +198,9 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
         if name.startswith("table"):
             frame, footnotes = compact_view(frame)
         elif name in SUMMARY_COLUMNS:
+            if name == "claims":
+                parts.append("<h3>Claims per section</h3>" + _table_html(section_counts(frame), "claims-per-section")
+                             + "<h3>Every claim</h3>")
             frame = frame[[c for c in SUMMARY_COLUMNS[name] if c in frame]]
         parts.append(_table_html(frame, name))
         if footnotes:

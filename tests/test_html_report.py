@@ -57,6 +57,8 @@ def test_page_opens_with_the_summary_and_shows_compact_tables(tmp_path):
     table2 = text[text.index('<table id="table2">'):]
     header, first_row = table2[:table2.index("</thead>")], table2[table2.index("<tbody><tr>"):table2.index("</tr>", table2.index("<tbody>"))]
     assert first_row.count("<td") <= 12 and "provenance" not in header and "colspan=3>val mIoU" in header
+    counts = text[text.index('<table id="claims-per-section">'):]
+    assert re.search(r"<td>all</td><td>2[0-9][0-9]</td>", counts[:counts.index('</table>')])
     assert re.search(r"\[1\] preset=smoke", text)  # provenance as a footnote key
     assert "data:image/png;base64," in text and "not a reproduction of the paper" in text
     assert not re.search(r"src=\"(?!data:)", text)  # nothing fetched from elsewhere
