@@ -1,159 +1,462 @@
-"""Claims audit: every numeric claim of the paper's text (``claims.yaml``), checked against the
-paper's own tables and, where we measure the same quantity, against our results.
+"""Claims audit: every numeric or comparative statement of the paper's text (``claims.yaml``),
+every citation that names a method, and every value the paper's tables give twice, checked
+against the paper's own tables (``paper_values.yaml``) and the cited facts about the authors'
+code (``authors_code.yaml``). It needs no training; :func:`audit_ours` joins our results where
+they exist.
 
-Verdicts: ``consistent`` / ``inconsistent`` (the text against the tables or the authors' code),
-``not checkable`` (nothing to compute it from), ``reproduced`` / ``not reproduced`` (ours against
-the stated value), ``not reproduced here`` (no comparable result of ours, with the reason).
+A claim has one or more *readings* (expressions over the tables and facts). Each reading is
+computed with its arithmetic shown; the claim's verdict is
+
+- ``consistent``: every reading agrees with the stated value,
+- ``inconsistent``: no reading does,
+- ``ambiguous``: some readings do and some do not (the reason names which),
+- ``not checkable``: nothing to compute it from (the reason says why).
+
+Numbers agree when they differ by at most half a unit of the last decimal the text prints
+(``stated: "75.30"`` keeps two decimals), unless the claim sets ``tolerance`` (with a reason).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 
-import numpy as np
 import pandas as pd
 import yaml
 
-from crosscbam.paper import paper_table
+from crosscbam.authors_code import MissingFact, fact
+from crosscbam.paper import caption, paper_table, references, table_citations
 
-#: Table -> the column that names its rows in claims (Table 4 rows are named by variant).
-ROW_KEYS = {"table2": "model", "table3": "model", "table4": "variant", "table5": "dilations", "table6": "channels"}
-#: Quantities of ours that only a full-preset run makes comparable with the paper.
-PROTOCOL_BOUND = ("ours_miou", "ours_fps_ratio")
+#: Table -> the column that names its rows in claims.
+ROW_KEYS = {"table1": "stage", "table2": "model", "table3": "model", "table4": "variant", "table5": "dilations", "table6": "channels"}
+#: Short names of table columns in the arithmetic.
+COLUMN_NAMES = {"miou_val": "val mIoU", "miou_test": "test mIoU", "miou": "mIoU", "fps": "FPS", "gflops": "GFLOPs",
+                "params_m": "M params"}
+#: Section order of the report (the paper's; "tables" = values two tables give for one model).
+SECTIONS = ("abstract", "1", "2", "3.1", "3.2", "3.3", "3.4", "4.1", "4.2", "4.3", "4.4", "5", "tables")
+VERDICTS = ("consistent", "inconsistent", "ambiguous", "not checkable")
 
 
-class NotAvailable(LookupError):
+class NotCheckable(LookupError):
+    """A reading that cannot be computed (a missing fact or result); the message is the reason."""
+
+
+class NotAvailable(NotCheckable):
     """A result of ours that this run did not produce."""
 
 
-@cache
-def load_claims() -> list[dict]:
-    """The claims, in the paper's order."""
-    with resources.files("crosscbam").joinpath("claims.yaml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+def _fmt(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return f"{round(value, 4):g}"
+    return str(value)
 
 
-def t(table: str, key: object, column: str) -> float:
-    """One cell of a paper table, by the row's name."""
+@dataclass(frozen=True)
+class Q:
+    """A value with the arithmetic that produced it (``text``), e.g. ``68.74 (T4 M1-seaspp) - 52.26 (...)``."""
+
+    value: object
+    text: str
+
+    @staticmethod
+    def of(other: object) -> Q:
+        return other if isinstance(other, Q) else Q(other, _fmt(other))
+
+    def _paren(self) -> str:
+        return f"({self.text})" if any(op in self.text for op in (" + ", " - ", " > ", " < ", " and ")) else self.text
+
+    def _op(self, other: object, symbol: str, func, reverse: bool = False) -> Q:
+        a, b = (Q.of(other), self) if reverse else (self, Q.of(other))
+        if a.value is None or b.value is None or any(isinstance(v, float) and math.isnan(v) for v in (a.value, b.value)):
+            raise NotCheckable(f"a value is missing from the table: {a.text} {symbol} {b.text}")
+        return Q(func(a.value, b.value), f"{a._paren()} {symbol} {b._paren()}")
+
+    def __add__(self, other):
+        return self._op(other, "+", lambda a, b: a + b)
+
+    def __radd__(self, other):
+        return self._op(other, "+", lambda a, b: a + b, reverse=True)
+
+    def __sub__(self, other):
+        return self._op(other, "-", lambda a, b: a - b)
+
+    def __rsub__(self, other):
+        return self._op(other, "-", lambda a, b: a - b, reverse=True)
+
+    def __mul__(self, other):
+        return self._op(other, "x", lambda a, b: a * b)
+
+    def __rmul__(self, other):
+        return self._op(other, "x", lambda a, b: a * b, reverse=True)
+
+    def __truediv__(self, other):
+        return self._op(other, "/", lambda a, b: a / b)
+
+    def __gt__(self, other):
+        return self._op(other, ">", lambda a, b: bool(a > b))
+
+    def __lt__(self, other):
+        return self._op(other, "<", lambda a, b: bool(a < b))
+
+    def __ge__(self, other):
+        return self._op(other, ">=", lambda a, b: bool(a >= b))
+
+    def __le__(self, other):
+        return self._op(other, "<=", lambda a, b: bool(a <= b))
+
+    def __abs__(self):
+        return Q(abs(self.value), f"|{self.text}|")
+
+    def __and__(self, other):
+        return Q(bool(self.value) and bool(Q.of(other).value), f"{self.text} and {Q.of(other).text}")
+
+
+# --- the functions claims.yaml may call -------------------------------------------------------
+
+def t(table: str, key: object, column: str) -> Q:
+    """One cell of a paper table, by the row's name, labelled with where it comes from."""
     frame = paper_table(table)
     rows = frame[frame[ROW_KEYS[table]] == key]
     if len(rows) != 1:
         raise KeyError(f"{table} has no single row {key!r}")
-    return rows.iloc[0][column]
+    value = rows.iloc[0][column]
+    value = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+    if value is None:
+        raise NotCheckable(f"Table {table[5:]} gives no {COLUMN_NAMES.get(column, column)} for {key} ('-')")
+    value = value.item() if hasattr(value, "item") else value
+    return Q(value, f"{_fmt(value)} (T{table[5:]} {key} {COLUMN_NAMES.get(column, column)})")
 
 
-def max_over(table: str, column: str, **filters: object) -> float:
+def code(key: str) -> Q:
+    """A cited fact about the authors' code (``authors_code.yaml``)."""
+    try:
+        found = fact(key)
+    except MissingFact as missing:
+        raise NotCheckable(str(missing)) from None
+    return Q(found.value, f"{_fmt(found.value)} ({found.citation})")
+
+
+def pct_more(a: Q, b: Q) -> Q:
+    """How much larger ``a`` is than ``b``, in percent of ``b`` ("a is X % faster than b")."""
+    out = (a / b - 1) * 100
+    return Q(out.value, f"({a.text} / {b.text} - 1) x 100")
+
+
+def pct_of_first(a: Q, b: Q) -> Q:
+    """The gap between ``a`` and ``b`` in percent of ``a``: (a - b) / a x 100."""
+    out = (a - b) / a * 100
+    return Q(out.value, f"({a.text} - {b.text}) / {_fmt(a.value)} x 100")
+
+
+def best(table: str, column: str, keys: list | None = None, **filters: object) -> Q:
+    """The largest value of a column over some rows (named by ``keys`` or by column filters)."""
     frame = paper_table(table)
     for name, value in filters.items():
         frame = frame[frame[name] == value]
-    return frame[column].max()
+    if keys is not None:
+        frame = frame[frame[ROW_KEYS[table]].isin(keys)]
+    frame = frame[frame[column].notna()]
+    top = frame.loc[frame[column].idxmax()]
+    where = ", ".join(f"{k}={v}" for k, v in filters.items()) or (f"rows {', '.join(map(str, keys))}" if keys else "all rows")
+    return Q(top[column].item(), f"max T{table[5:]} {COLUMN_NAMES.get(column, column)} over {where} = {_fmt(top[column].item())} ({top[ROW_KEYS[table]]})")
 
 
-def pct_faster(fast: float, slow: float) -> float:
-    """How much faster, in percent of the slower one (the conventional reading of 'x% faster')."""
-    return (fast / slow - 1) * 100
+def all_of(*parts: Q) -> Q:
+    """True when every part is (the arithmetic lists them all)."""
+    return Q(all(bool(p.value) for p in parts), "; ".join(p.text for p in parts))
 
 
-def all_faster(pairs: list[tuple[str, str]]) -> bool:
-    """Whether each first model of Table 2 has a higher FPS than its partner."""
-    return all(t("table2", ours, "fps") > t("table2", other, "fps") for ours, other in pairs)
+def monotone(table: str, column: str, keys: list, direction: str) -> Q:
+    """Whether a column ``rises`` or ``falls`` along the rows ``keys`` in that order."""
+    values = [t(table, key, column) for key in keys]
+    pairs = [(a < b) if direction == "rises" else (a > b) for a, b in zip(values, values[1:])]
+    return all_of(*pairs)
 
 
-def design(fact: str) -> object:
-    """A fact about the authors' code, read off our model (which follows that code, DESIGN.md §2)."""
-    from torch import nn
+def stage_strides(backbone: str) -> Q:
+    """Table 1's strides of the STDC stages 3-5 (one stride-2 module, then R stride-1 modules)."""
+    frame = paper_table("table1")
+    strides = []
+    for stage in ("Stage3", "Stage4", "Stage5"):
+        rows = frame[frame["stage"] == stage]
+        first = rows[rows["stride"] == 2][f"{backbone}_r"].item()
+        rest = rows[rows["stride"] == 1][f"{backbone}_r"].item()
+        strides.append([2] * int(first) + [1] * int(rest))
+    return Q(strides, f"{strides} (T1 {backbone.upper()} R per stride)")
 
-    from crosscbam.models.ccbam import CCBAM
-    from crosscbam.models.se_aspp import SEASPP
 
-    se_aspp = SEASPP(1024, 256, (1, 3))
-    facts = {
-        "se_aspp_branches_have_batchnorm": any(branch.bn is not None for branch in se_aspp.branches),
-        "se_gate_is_sigmoid": isinstance(se_aspp.excite.act, nn.Sigmoid),
-        "channel_attention_reduction": 256 // CCBAM(256).low_channel_attention.mlp1.conv.out_channels,
+def column(table: str, name: str) -> Q:
+    """One column of a table, as a list in the paper's order (non-empty cells)."""
+    values = [v for v in paper_table(table)[name].tolist() if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
+    return Q(values, f"{values} (T{table[5:]} {name})")
+
+
+def same(a: Q, b: Q) -> Q:
+    """Whether two values (numbers, lists, names) are equal, e.g. a table's layout and the code's."""
+    return Q(a.value == b.value, f"{a.text} vs {b.text}")
+
+
+def equals(a: Q, value: object) -> Q:
+    """Whether a value is the one given, e.g. a row's backbone."""
+    return Q(a.value == value, f"{a.text} is {_fmt(value)}")
+
+
+def ordered(a: Q, direction: str) -> Q:
+    """Whether a list ``rises`` or ``falls`` (non-strictly) along its order."""
+    values = list(a.value)
+    ok = values == sorted(values, reverse=direction == "falls")
+    return Q(ok, f"{a.text} {direction}")
+
+
+def contains(a: Q, items: list) -> Q:
+    """Whether a list holds every one of ``items``."""
+    return Q(set(map(str, items)) <= set(map(str, a.value)), f"{a.text} holds {', '.join(map(str, items))}")
+
+
+def caption_says(table: str, text: str) -> Q:
+    """Whether a table's caption contains ``text``."""
+    words = caption(table)
+    return Q(text in words, f"T{table[5:]} caption '{words}' contains {text}")
+
+
+NAMESPACE = {"caption_says": caption_says, "same": same, "equals": equals, "ordered": ordered, "contains": contains, "t": t, "code": code, "pct_more": pct_more, "pct_of_first": pct_of_first, "best": best, "all_of": all_of,
+             "monotone": monotone, "stage_strides": stage_strides, "column": column, "abs": abs, "Q": Q}
+
+
+# --- verdicts ----------------------------------------------------------------------------------
+
+def tolerance(stated: object) -> float:
+    """Half a unit of the last decimal printed: "74.18" -> 0.005, "2" -> 0.5."""
+    exponent = Decimal(str(stated)).as_tuple().exponent
+    return 0.5 * 10.0 ** int(exponent)
+
+
+def _stated_value(stated: object) -> object:
+    if isinstance(stated, str):
+        try:
+            return float(stated)
+        except ValueError:
+            return stated
+    return stated
+
+
+def matches(stated: object, value: object, tol: float | None) -> bool:
+    """Whether a computed value agrees with the stated one."""
+    stated = _stated_value(stated)
+    if isinstance(stated, bool) or isinstance(value, bool):
+        return bool(stated) == bool(value)
+    if isinstance(stated, (int, float)) and isinstance(value, (int, float)):
+        return abs(float(stated) - float(value)) <= tol + 1e-9
+    if isinstance(stated, list) and isinstance(value, list):
+        return [str(v) for v in stated] == [str(v) for v in value]
+    return str(stated).lower() == str(value).lower()
+
+
+def _evaluate(expression: str) -> Q:
+    return Q.of(eval(expression, {"__builtins__": {}}, NAMESPACE))  # noqa: S307 (our own data file)
+
+
+def judge(claim: dict) -> dict:
+    """One claim's row: its readings with their arithmetic, the verdict and the reason."""
+    stated = claim["stated"]
+    numeric = isinstance(_stated_value(stated), (int, float)) and not isinstance(stated, bool)
+    tol = float(claim["tolerance"]) if "tolerance" in claim else (tolerance(stated) if numeric else None)
+    readings = claim.get("readings") or ([{"name": "", "expr": claim["check"]}] if "check" in claim else [])
+    shown, agree, missing = [], [], []
+    for reading in readings:
+        label = f"{reading['name']}: " if reading["name"] else ""
+        try:
+            value = _evaluate(reading["expr"])
+        except NotCheckable as why:
+            missing.append(f"{label}{why}")
+            continue
+        ok = matches(stated, value.value, tol)
+        agree.append((reading["name"], ok))
+        leaf = value.text.startswith(_fmt(value.value)) and not any(op in value.text for op in (" + ", " - ", " x ", " / "))
+        result = "" if leaf or isinstance(value.value, (bool, list)) else f" = {_fmt(value.value)}"
+        shown.append(f"{label}{value.text}{result} -> {'agrees' if ok else 'disagrees'}")
+    if not agree:
+        verdict, reason = "not checkable", claim.get("not_checkable") or "; ".join(missing) or "no reading"
+    elif all(ok for _, ok in agree):
+        verdict, reason = "consistent", ("every reading agrees" if len(agree) > 1 else "")
+    elif not any(ok for _, ok in agree):
+        verdict, reason = "inconsistent", ""
+    else:
+        verdict = "ambiguous"
+        reason = ("true if read " + " or ".join(name for name, ok in agree if ok)
+                  + "; false if read " + " or ".join(name for name, ok in agree if not ok))
+    if missing and agree:
+        reason = "; ".join(filter(None, [reason, "not computed: " + "; ".join(missing)]))
+    note = claim.get("note", "")
+    return {
+        "id": claim["id"], "section": str(claim["section"]), "kind": claim.get("kind", "text"), "quote": claim["quote"],
+        "stated": _fmt(_stated_value(stated)) if not isinstance(stated, str) else stated,
+        "tolerance": "" if tol is None else (f"{_fmt(tol)} ({claim['tolerance_reason']})" if "tolerance" in claim else _fmt(tol)),
+        "readings": " | ".join(shown), "verdict": verdict,
+        "reason": "; ".join(filter(None, [reason, note])),
     }
-    return facts[fact]
 
+
+@cache
+def load_claims() -> dict:
+    """``claims.yaml``: the claims, the citations and the statements left out."""
+    with resources.files("crosscbam").joinpath("claims.yaml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _normalised(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def citation_rows() -> list[dict]:
+    """Every "[n]" that names a method, in the text (``claims.yaml``) and in Tables 2-3, against the reference list."""
+    refs = references()
+    owners = {_normalised(name): number for number, names in refs.items() for name in names}
+    cited = [(c["section"], c["quote"], c["name"], c["cited"]) for c in load_claims()["citations"]]
+    cited += [("tables", f"Table {table[5:]}: {model}[{number}]", model, number) for table in ("table2", "table3")
+              for model, number in table_citations(table)]
+    rows = []
+    for index, (section, quote, names, numbers) in enumerate(cited):
+        names, numbers = ([names], [numbers]) if not isinstance(numbers, list) else (names, numbers)
+        problems, shown = [], []
+        for name, number in zip(names, numbers):
+            listed = refs.get(number, [])
+            ok = _normalised(name) in {_normalised(n) for n in listed}
+            shown.append(f"[{number}] = {', '.join(listed[:2]) or 'not in the list'} -> {'agrees' if ok else 'disagrees'}")
+            if not ok:
+                owner = owners.get(_normalised(name))
+                problems.append(f"{name} is [{owner}] in the reference list" if owner else f"{name} is not in the reference list")
+        rows.append({"id": f"cite-{index + 1:02d}", "section": str(section), "kind": "citation", "quote": quote,
+                     "stated": ", ".join(f"[{n}]" for n in numbers), "tolerance": "", "readings": " | ".join(shown),
+                     "verdict": "inconsistent" if problems else "consistent", "reason": "; ".join(problems)})
+    return rows
+
+
+#: Metrics the paper gives for one model in more than one table (Table 2's val mIoU = Tables 4-6's mIoU).
+SAME_METRIC = {("table2", "miou_val"): "miou", ("table4", "miou"): "miou", ("table5", "miou"): "miou",
+               ("table6", "miou"): "miou", ("table2", "fps"): "fps", ("table5", "fps"): "fps", ("table6", "fps"): "fps",
+               ("table5", "gflops"): "gflops", ("table6", "gflops"): "gflops", ("table5", "params_m"): "params_m",
+               ("table6", "params_m"): "params_m"}
+
+
+def table_conflict_rows() -> list[dict]:
+    """One row per model and metric that two or more tables give: consistent when they agree."""
+    seen: dict[tuple[str, str], list[tuple[str, object, object]]] = {}
+    for (table, col), metric in SAME_METRIC.items():
+        frame = paper_table(table)
+        for _, row in frame[frame["variant"].notna()].iterrows():
+            seen.setdefault((row["variant"], metric), []).append((table, row[ROW_KEYS[table]], row[col]))
+    rows = []
+    for (variant, metric), cells in seen.items():
+        if len(cells) < 2:
+            continue
+        values = {_fmt(value) for _, _, value in cells}
+        shown = "; ".join(f"T{table[5:]} {key}: {_fmt(value)}" for table, key, value in cells)
+        rows.append({"id": f"tables-{variant}-{metric}", "section": "tables", "kind": "table vs table",
+                     "quote": f"{variant} {COLUMN_NAMES.get(metric, metric)} in Tables {', '.join(c[0][5:] for c in cells)}",
+                     "stated": "", "tolerance": "0", "readings": shown,
+                     "verdict": "consistent" if len(values) == 1 else "inconsistent",
+                     "reason": "" if len(values) == 1 else f"the tables give {' and '.join(sorted(values))} for the same model"})
+    return rows
+
+
+def audit() -> pd.DataFrame:
+    """The paper-side audit: text claims, citations and table-vs-table checks, one row each."""
+    rows = [judge(claim) for claim in load_claims()["claims"]] + citation_rows() + table_conflict_rows()
+    return pd.DataFrame(rows, columns=["id", "section", "kind", "quote", "stated", "tolerance", "readings", "verdict", "reason"])
+
+
+def section_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per section: claims found, checked (found - not checkable), and each verdict; plus what was left out."""
+    left_out = Counter(str(item["section"]) for item in load_claims()["left_out"])
+    rows = []
+    for section in SECTIONS:
+        part = frame[frame["section"].astype(str) == section]
+        if not len(part) and not left_out[section]:
+            continue
+        counts = Counter(part["verdict"])
+        rows.append({"section": section, "found": len(part), "checked": len(part) - counts["not checkable"],
+                     **{verdict: counts[verdict] for verdict in VERDICTS}, "citations": int((part["kind"] == "citation").sum()),
+                     "left out": left_out[section]})
+    total = {key: sum(row[key] for row in rows) for key in rows[0] if key != "section"}
+    return pd.DataFrame(rows + [{"section": "all", **total}])
+
+
+def left_out() -> pd.DataFrame:
+    """Statements of the audited sections that are not claims here, with the reason."""
+    return pd.DataFrame(load_claims()["left_out"], columns=["section", "quote", "reason"])
+
+
+# --- ours ----------------------------------------------------------------------------------------
 
 class Results:
     """Our results for the claims' ``ours`` expressions, keyed the way they ask for them."""
 
     def __init__(self, records: list[dict], preset: str) -> None:
-        self.preset = preset
-        from crosscbam.reports import record_kind
+        from crosscbam.reports import fps_unusable, record_kind
 
+        self.preset = preset
         self.complexity = {r["model"]: r for r in records if record_kind(r) == "complexity"}
         self.evaluation = {(r["dataset"], r["model"]): r for r in records if record_kind(r) == "evaluation"}
         self.fps = [r for r in records if record_kind(r) == "fps"]
+        self._fps_unusable = fps_unusable
 
-    def ours_complexity(self, variant: str, field: str) -> float:
+    def ours_complexity(self, variant: str, field: str) -> Q:
         if variant not in self.complexity:
             raise NotAvailable(f"no complexity result for {variant}")
-        return self.complexity[variant][field]
+        value = self.complexity[variant][field]
+        return Q(value, f"{_fmt(value)} (ours {variant} {COLUMN_NAMES.get(field, field)})")
 
-    def ours_miou(self, dataset: str, variant: str) -> float:
+    def ours_miou(self, dataset: str, variant: str) -> Q:
         if (dataset, variant) not in self.evaluation:
             raise NotAvailable(f"no {dataset} evaluation of {variant}")
-        return 100 * self.evaluation[(dataset, variant)]["miou_mean"]
+        record = self.evaluation[(dataset, variant)]
+        if record.get("preset", self.preset) != "full" or record.get("data", "real") != "real":
+            raise NotAvailable(f"the {record.get('preset', self.preset)} preset on {record.get('data')} data is not comparable with the paper")
+        value = 100 * record["miou_mean"]
+        return Q(value, f"{_fmt(value)} (ours {variant} {dataset} val)")
 
-    def ours_fps_ratio(self, variant: str, reference: str) -> float:
+    def ours_fps_ratio(self, variant: str, reference: str) -> Q:
+        reasons = []
         for record in self.fps:
-            same_run = record["model"] == variant and (record.get("reference") or {}).get("model") == reference
-            if same_run and record.get("fps_ratio") and record["backend"] == "tensorrt":
-                return record["fps_ratio"]
-        raise NotAvailable(f"no same-run TensorRT FPS of {variant} and {reference} (the paper's backend)")
+            if record["model"] != variant or (record.get("reference") or {}).get("model") != reference:
+                continue
+            why = self._fps_unusable(record, self.preset)
+            if why:
+                reasons.append(why)
+                continue
+            return Q(record["fps_ratio"], f"{_fmt(record['fps_ratio'])} (ours {variant}/{reference}, same run)")
+        raise NotAvailable("; ".join(reasons) or f"no same-run FPS of {variant} and {reference}")
 
 
-def _tolerance(claim: dict, key: str = "tolerance") -> float:
-    if key in claim:
-        return float(claim[key])
-    stated = claim["stated"]
-    if isinstance(stated, bool):
-        return 0.0
-    exponent = Decimal(str(stated)).as_tuple().exponent
-    return 0.5 * 10.0 ** int(exponent) + 1e-9
-
-
-def _matches(stated: object, value: object, tolerance: float) -> bool:
-    if isinstance(stated, bool) or isinstance(value, bool):
-        return bool(stated) == bool(value)
-    return abs(float(stated) - float(value)) <= tolerance
-
-
-def _evaluate(expression: str, namespace: dict) -> object:
-    value = eval(expression, {"__builtins__": {"max": max, "min": min, "all": all, "abs": abs}}, namespace)  # noqa: S307 (our own data file)
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    return round(float(value), 4)
-
-
-def audit(results: Results) -> pd.DataFrame:
-    """One row per claim: stated, computed from the paper, verdict; ours and its verdict."""
-    namespace = {"t": t, "max_over": max_over, "pct_faster": pct_faster, "all_faster": all_faster, "design": design,
-                 "ours_complexity": results.ours_complexity, "ours_miou": results.ours_miou, "ours_fps_ratio": results.ours_fps_ratio}
+def audit_ours(results: Results) -> pd.DataFrame:
+    """The claims we measure ourselves: the stated value against ours."""
+    namespace = {**NAMESPACE, "ours_complexity": results.ours_complexity, "ours_miou": results.ours_miou,
+                 "ours_fps_ratio": results.ours_fps_ratio}
     rows = []
-    for claim in load_claims():
-        computed = _evaluate(claim["paper"], namespace) if "paper" in claim else None
-        if computed is None or (isinstance(computed, float) and math.isnan(computed)):
-            verdict = "not checkable"
-        else:
-            verdict = "consistent" if _matches(claim["stated"], computed, _tolerance(claim)) else "inconsistent"
-        ours, ours_verdict, ours_reason = None, "not checkable", "we measure no such quantity"
-        if "ours" in claim:
-            if results.preset != "full" and any(name in claim["ours"] for name in PROTOCOL_BOUND):
-                ours_verdict = "not reproduced here"
-                ours_reason = f"the {results.preset} preset (synthetic data, few iterations) is not comparable with the paper"
-            try:
-                ours = _evaluate(claim["ours"], namespace)
-                if ours_verdict != "not reproduced here":
-                    ok = _matches(claim["stated"], ours, _tolerance(claim, "tolerance_ours") if "tolerance_ours" in claim else _tolerance(claim))
-                    ours_verdict, ours_reason = ("reproduced" if ok else "not reproduced"), f"{results.preset} preset"
-            except NotAvailable as missing:
-                ours_verdict, ours_reason = "not reproduced here", str(missing)
-        rows.append({"id": claim["id"], "location": claim["location"], "claim": claim["claim"], "stated": claim["stated"],
-                     "computed": computed, "verdict": verdict, "reason": claim.get("note", ""),
-                     "ours": ours, "verdict_ours": ours_verdict, "reason_ours": ours_reason})
-    return pd.DataFrame(rows)
+    for claim in load_claims()["claims"]:
+        if "ours" not in claim:
+            continue
+        stated = claim["stated"]
+        tol = float(claim["tolerance_ours"]) if "tolerance_ours" in claim else tolerance(stated) if not isinstance(stated, bool) else None
+        try:
+            ours = Q.of(eval(claim["ours"], {"__builtins__": {}}, namespace))  # noqa: S307 (our own data file)
+        except NotCheckable as missing:
+            rows.append({"id": claim["id"], "quote": claim["quote"], "stated": stated, "ours": "n/a", "arithmetic": "",
+                         "verdict_ours": "not reproduced here", "reason_ours": str(missing)})
+            continue
+        ok = matches(stated, ours.value, tol)
+        rows.append({"id": claim["id"], "quote": claim["quote"], "stated": stated, "ours": _fmt(ours.value),
+                     "arithmetic": ours.text, "verdict_ours": "reproduced" if ok else "not reproduced",
+                     "reason_ours": f"tolerance {_fmt(tol)}" + (f" ({claim['tolerance_ours_reason']})" if "tolerance_ours_reason" in claim else "")
+                     if tol is not None else ""})
+    return pd.DataFrame(rows, columns=["id", "quote", "stated", "ours", "arithmetic", "verdict_ours", "reason_ours"])

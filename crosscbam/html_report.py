@@ -1,36 +1,61 @@
-"""One self-contained HTML page with the tables, figures, claims audit and the provenance of every
-number (figures are embedded as data URIs, so the page can be mailed or archived alone)."""
+"""One self-contained HTML page: a one-screen summary of the findings first (claims, complexity,
+what was and was not reproduced here and why), then each table as paper | ours | verdict with
+provenance behind numbered footnotes, the claims audit, the figures, and the run's provenance last.
+Figures are embedded as data URIs, so the page can be mailed or archived alone; nothing is wider than
+a 1400-px window (long text wraps; wide tables show their compact view)."""
 
 from __future__ import annotations
 
 import base64
 import html
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
+from crosscbam.claims import section_counts
+from crosscbam.reports import COMPACT_GROUPS, NOT_BUILT, compact_view, finding_sentence
+
+PAGE_WIDTH_PX = 1400
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1400px; color: #222; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2.5rem; border-bottom: 1px solid #ccc; }
-.notes { color: #555; font-size: 0.9rem; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.75rem; }
-th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; white-space: nowrap; }
-th { background: #f3f3f3; position: sticky; top: 0; }
-td.inconsistent, td.not-reproduced { background: #fde2e1; }
-td.consistent, td.reproduced { background: #e3f6e3; }
-td.not-comparable, td.not-reproduced-here { background: #fff6d6; }
-figure { display: inline-block; margin: 1rem; vertical-align: top; }
-figure img { max-width: 650px; border: 1px solid #ddd; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, sans-serif; margin: 0 auto; padding: 1rem 1.5rem; max-width: 1400px; color: #222; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #ccc; }
+h3 { font-size: 1rem; margin: 1rem 0 0.3rem; }
+.notes, .footnotes { color: #555; font-size: 0.85rem; }
+.footnotes { list-style: none; padding-left: 0; overflow-wrap: anywhere; }
+.summary { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5rem 1rem; }
+.summary li { margin: 0.15rem 0; }
+table { border-collapse: collapse; font-size: 0.75rem; max-width: 100%; }
+th, td { border: 1px solid #ddd; padding: 2px 5px; text-align: right; white-space: nowrap; vertical-align: top; }
+td.text, th.text { text-align: left; white-space: normal; overflow-wrap: anywhere; min-width: 8rem; max-width: 26rem; }
+th { background: #f3f3f3; }
+.inconsistent, .not-reproduced, .noisy { background: #fde2e1; }
+.consistent, .reproduced { background: #e3f6e3; }
+.ambiguous, .not-comparable, .not-reproduced-here { background: #fff6d6; }
+figure { display: inline-block; margin: 0.5rem; vertical-align: top; max-width: 100%; }
+figure img { max-width: 100%; width: 650px; border: 1px solid #ddd; }
 """
-# Sets data-images-ok on <body> once every image has decoded: the report's test reads it.
-CHECK_IMAGES = """
+# Sets data-images-ok and data-scroll-width on <body> once the page has loaded: the report's test reads them.
+CHECK_PAGE = """
 window.addEventListener('load', () => {
   const ok = Array.from(document.images).every(img => img.complete && img.naturalWidth > 0);
   document.body.dataset.imagesOk = String(ok);
+  document.body.dataset.scrollWidth = String(document.documentElement.scrollWidth);
 });
 """
-VERDICT_CLASSES = ("not reproduced here", "not reproduced", "not comparable", "inconsistent", "consistent", "reproduced")
+VERDICT_CLASSES = ("not reproduced here", "not reproduced", "not comparable", "inconsistent", "consistent", "reproduced",
+                   "ambiguous", "noisy")
+#: Columns shown as wrapping text rather than one line.
+TEXT_COLUMNS = {"quote", "readings", "reason", "reason_ours", "arithmetic", "versions", "device", "fallback"}
+#: The columns a reviewer needs from the summary tables (the CSVs keep every column).
+SUMMARY_COLUMNS = {
+    "fps": ["variant", "input", "backend", "precision", "fps", "cv", "reference", "fps_ratio", "fps_ratio_paper",
+            "roofline_fraction", "device"],
+    "claims": ["id", "section", "quote", "stated", "verdict", "readings", "reason"],
+}
+TITLES = {"claims": "Claims audit (paper side)", "claims_ours": "Claims against our results", "complexity": "Complexity (ours)",
+          "fps": "Speed (ours)"}
 
 
 def _cell_class(value: object) -> str:
@@ -41,28 +66,108 @@ def _cell_class(value: object) -> str:
     return ""
 
 
+def _shown(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _header(columns: list[str], text_columns: list[bool]) -> str:
+    """One header row; columns named "<group> <sub>" (the compact view's) get a group row above them."""
+    def group_of(column: str) -> str:
+        return next((g for g in COMPACT_GROUPS if column.startswith(g + " ")), "")
+
+    def th(label: str, wrap: bool, extra: str = "") -> str:
+        return f"<th{' class=text' if wrap else ''}{extra}>{html.escape(label)}</th>"
+
+    groups = [group_of(c) for c in columns]
+    if not any(groups):
+        return "<tr>" + "".join(th(c, w) for c, w in zip(columns, text_columns)) + "</tr>"
+    top, index = [], 0
+    while index < len(columns):
+        group = groups[index]
+        span = 1
+        while group and index + span < len(columns) and groups[index + span] == group:
+            span += 1
+        top.append(th(group, False, f" colspan={span}") if group else th(columns[index], text_columns[index], " rowspan=2"))
+        index += span
+    bottom = [th(c[len(g) + 1:], False) for c, g in zip(columns, groups) if g]
+    return "<tr>" + "".join(top) + "</tr><tr>" + "".join(bottom) + "</tr>"
+
+
 def _table_html(frame: pd.DataFrame, table_id: str) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    text_columns = [c in TEXT_COLUMNS for c in frame.columns]
     body = []
     for row in frame.itertuples(index=False):
         cells = []
-        for value in row:
-            shown = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-            css = _cell_class(shown)
+        for value, wrap in zip(row, text_columns):
+            shown = _shown(value)
+            css = " ".join(filter(None, ["text" if wrap else "", _cell_class(shown)]))
             cells.append(f'<td class="{css}">{html.escape(shown)}</td>' if css else f"<td>{html.escape(shown)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    head = _header(list(map(str, frame.columns)), text_columns)
+    return f'<table id="{table_id}"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _markdown_notes(md_path: Path) -> str:
     lines = [line[2:] for line in md_path.read_text().splitlines() if line.startswith("- ")] if md_path.exists() else []
-    return "<ul class='notes'>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+    return "<ul class='notes'>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
 def _image_html(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     caption = html.escape(path.stem.replace("_", " "))
     return f'<figure><img alt="{caption}" src="data:image/png;base64,{data}"><figcaption>{caption}</figcaption></figure>'
+
+
+def _list(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>" if items else ""
+
+
+def _counted(counter: Counter) -> str:
+    return ", ".join(f"{n} {word}" for word, n in counter.most_common())
+
+
+def summary_items(frames: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """The findings the page opens with, by heading: claims, complexity, reproduced here or not."""
+    out: dict[str, list[str]] = {}
+    claims = frames.get("claims")
+    if claims is not None:
+        verdicts = Counter(claims["verdict"])
+        checked = len(claims) - verdicts["not checkable"]
+        out["Claims of the paper (text, citations, tables; no training needed)"] = [
+            f"{len(claims)} found, {checked} checked: {verdicts['consistent']} consistent, {verdicts['inconsistent']} "
+            f"inconsistent, {verdicts['ambiguous']} ambiguous (true under one reading only); {verdicts['not checkable']} not checkable.",
+            *[finding_sentence(row) for row in claims.to_dict("records") if row["verdict"] == "inconsistent"],
+        ]
+    complexity = []
+    for name in ("table5", "table6"):
+        frame = frames.get(name)
+        if frame is not None and "complexity_verdict" in frame:
+            words = Counter(str(v).split(":")[0] for v in frame["complexity_verdict"].dropna())
+            complexity.append(f"Table {name[5:]} params and FLOPs: {_counted(words)}.")
+            for row in frame.to_dict("records"):
+                if str(row.get("complexity_verdict", "")).startswith("inconsistent"):
+                    complexity.append(f"Table {name[5:]} {row.get('variant')}: {row['complexity_verdict']}.")
+    if complexity:
+        out["Complexity (parameters, FLOPs) against Tables 5 and 6"] = complexity
+    reproduced: dict[str, tuple[Counter, list[str]]] = {}
+    for name in ("table2", "table3", "table4", "table5", "table6"):
+        frame = frames.get(name)
+        if frame is None:
+            continue
+        for column, label in (("miou_val_verdict", "mIoU"), ("miou_verdict", "mIoU"), ("miou_test_verdict", "test mIoU"),
+                              ("fps_verdict", "FPS")):
+            verdicts = [str(v) for v in frame.get(column, pd.Series(dtype=object)).dropna() if str(v) != NOT_BUILT]
+            if verdicts:
+                counts, where = reproduced.setdefault(label, (Counter(), []))
+                counts.update(verdicts)
+                where.append(name[5:])
+    lines = [f"{label} (Tables {', '.join(where)}): {_counted(counts)}." for label, (counts, where) in reproduced.items()]
+    ours = frames.get("claims_ours")
+    if ours is not None and len(ours):
+        lines.append(f"Claims we measure ourselves: {_counted(Counter(ours['verdict_ours']))}.")
+    if lines:
+        out["Reproduced here, and what was not (and why)"] = lines
+    return out
 
 
 def build_report(tables: list[str | Path], figures: list[str | Path], out: str | Path, preset: str, summary: dict) -> None:
@@ -73,22 +178,42 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
         figures: PNG files.
         out: the HTML file to write.
         preset: the workflow preset, shown in the heading.
-        summary: run-level provenance (commit, device, library versions, ...), shown as a list.
+        summary: run-level provenance (commit, device, library versions, ...), shown last.
     """
+    frames = {Path(csv).stem: pd.read_csv(csv) for csv in tables}
     parts = [f"<h1>Cross-CBAM reproduction report ({html.escape(preset)} preset)</h1>"]
     if preset != "full":
-        parts.append(f"<p><strong>The {html.escape(preset)} preset runs on synthetic data with few iterations. Its accuracy and speed are not a reproduction of the paper.</strong></p>")
-    parts.append("<ul class='notes'>" + "".join(f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in summary.items()) + "</ul>")
+        parts.append(f"<p><strong>The {html.escape(preset)} preset runs on synthetic data with few iterations. Its accuracy "
+                     "and speed are not a reproduction of the paper.</strong></p>")
+    parts.append("<section class='summary' id='summary'><h2>Summary</h2>")
+    for heading, items in summary_items(frames).items():
+        parts.append(f"<h3>{html.escape(heading)}</h3>" + _list(items))
+    parts.append("</section>")
     for csv in map(Path, tables):
-        frame = pd.read_csv(csv)
-        title = csv.stem.replace("table", "Table ") if csv.stem.startswith("table") else csv.stem.capitalize()
-        parts.append(f"<h2 id='{csv.stem}'>{html.escape(title)}</h2>")
+        name, frame = csv.stem, frames[csv.stem]
+        title = f"Table {name[5:]}" if name.startswith("table") else TITLES.get(name, name.capitalize())
+        parts.append(f"<h2 id='{html.escape(name)}'>{html.escape(title)}</h2>")
         parts.append(_markdown_notes(csv.with_suffix(".md")))
-        parts.append(_table_html(frame, csv.stem))
+        footnotes: list[str] = []
+        if name.startswith("table"):
+            frame, footnotes = compact_view(frame)
+        elif name in SUMMARY_COLUMNS:
+            if name == "claims":
+                parts.append("<h3>Claims per section</h3>" + _table_html(section_counts(frame), "claims-per-section")
+                             + "<h3>Every claim</h3>")
+            frame = frame[[c for c in SUMMARY_COLUMNS[name] if c in frame]]
+        parts.append(_table_html(frame, name))
+        if footnotes:
+            parts.append("<ul class='footnotes'>" + "".join(f"<li>{html.escape(note)}</li>" for note in footnotes) + "</ul>")
     if figures:
         parts.append("<h2 id='figures'>Figures</h2>")
         parts.extend(_image_html(Path(p)) for p in figures)
+    parts.append("<h2 id='provenance'>Provenance of this run</h2><ul class='notes'>"
+                 + "".join(f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in summary.items()) + "</ul>")
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Cross-CBAM reproduction report</title>"
-            f"<style>{STYLE}</style><script>{CHECK_IMAGES}</script></head><body>{''.join(parts)}</body></html>")
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(page, encoding="utf-8")
+            f"<style>{STYLE}</style><script>{CHECK_PAGE}</script></head><body>{''.join(parts)}</body></html>")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(out)

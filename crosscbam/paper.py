@@ -1,4 +1,4 @@
-"""The paper's published numbers (Tables 2-6), read from ``paper_values.yaml``.
+"""The paper's published numbers (Tables 1-6) and its reference list, read from ``paper_values.yaml``.
 
 These values are claims to compare against; nothing in this package reports them as ours.
 """
@@ -13,7 +13,10 @@ import yaml
 
 from crosscbam.errors import InputError
 
+#: Tables whose rows we reproduce (ours next to the paper's).
 TABLES = ("table2", "table3", "table4", "table5", "table6")
+#: Table 1 (the STDC layout) is a design table: the claims audit reads it, nothing reproduces it.
+ALL_TABLES = ("table1", *TABLES)
 #: The dataset behind each table's mIoU (Table 3 is CamVid, Sec. 4.3; the rest Cityscapes).
 TABLE_DATASETS = {"table2": "cityscapes", "table3": "camvid", "table4": "cityscapes", "table5": "cityscapes", "table6": "cityscapes"}
 
@@ -29,8 +32,8 @@ def paper_table(name: str) -> pd.DataFrame:
 
     A ``variant`` column names the crosscbam model for rows we build, and is empty otherwise.
     """
-    if name not in TABLES:
-        raise InputError(f"unknown table {name!r}; expected one of {', '.join(TABLES)}")
+    if name not in ALL_TABLES:
+        raise InputError(f"unknown table {name!r}; expected one of {', '.join(ALL_TABLES)}")
     table = _load()[name]
     frame = pd.DataFrame(table["rows"])
     if "variant" not in frame:
@@ -76,3 +79,14 @@ def paper_speed(variant: str, reference: str, size: tuple[int, int]) -> dict | N
                 "hardware": "NVIDIA GTX 1080Ti, TensorRT 8.2.3, batch 1 (paper Sec. 4.2)",
             }
     return None
+
+
+def references() -> dict[int, list[str]]:
+    """The paper's reference list: number -> the names the paper uses for that work."""
+    return {int(number): names for number, names in _load()["references"].items()}
+
+
+def table_citations(name: str) -> list[tuple[str, int]]:
+    """(method, reference number) as printed in a table's rows."""
+    paper_table(name)  # validates the name
+    return [(row["model"], row["cite"]) for row in _load()[name]["rows"] if "cite" in row]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from crosscbam.errors import InputError
+from crosscbam.io import write_text
 from crosscbam.models import get_variant
 from crosscbam.paper import TABLE_DATASETS, caption, paper_speed, paper_table
 
@@ -33,6 +34,41 @@ REFERENCE_ROWS = {
     "table3": {"STDC1-Seg": "STDC1-Seg", "STDC2-Seg": "STDC2-Seg"},
 }
 NOT_COMPARABLE = "not comparable"
+#: The verdict of a row of another method, which we do not build (the compact view leaves it blank).
+NOT_BUILT = "not built here"
+#: Timing noise above which an FPS record is never used for a verdict (std/mean of per-pass latency).
+NOISY_CV = 0.05
+#: What a delta shows where ours is not comparable with the paper (never a number that looks like a match).
+NOT_APPLICABLE = "n/a"
+
+
+def fps_unusable(record: dict, preset: str) -> str | None:
+    """Why an FPS record cannot decide a verdict against the paper, or None when it can.
+
+    A verdict needs the full preset, the paper's input size for the model, TensorRT (the paper's
+    backend), a low timing CV for both models of the same-run ratio, and a roofline fraction of at
+    most 1 (a higher one means the timing or the roofline, measured in the same run, is wrong).
+    """
+    size = tuple(record["input"][2:])
+    try:
+        paper_size = tuple(get_variant(record["model"]).eval_size)
+    except (KeyError, ValueError):
+        paper_size = size
+    timed = [record] + ([record["reference"]] if record.get("reference") else [])
+    if preset != "full":
+        return f"{NOT_COMPARABLE}: the {preset} preset"
+    if record["backend"] != "tensorrt":
+        return f"{NOT_COMPARABLE}: {record['backend']} on {record['provenance'].get('device', '?')}; the paper timed TensorRT on a GTX 1080Ti"
+    if size != paper_size:
+        return f"{NOT_COMPARABLE}: input {'x'.join(map(str, size))}, the paper's is {'x'.join(map(str, paper_size))}"
+    for entry in timed:
+        cv = (entry.get("timing") or {}).get("cv")
+        if cv is None or cv > NOISY_CV:
+            return f"noisy: {entry.get('model')} timing CV {cv if cv is None else f'{cv:.1%}'} > {NOISY_CV:.0%}"
+        fraction = (entry.get("roofline") or {}).get("fraction_measured")
+        if fraction is not None and fraction > 1:
+            return f"noisy: {entry.get('model')} roofline fraction {fraction:.2f} > 1"
+    return None
 
 
 def read_records(paths: list[str | Path]) -> list[dict]:
@@ -97,7 +133,7 @@ def _complexity_columns(row: dict, record: dict | None, preset: str) -> dict:
         out[f"{metric}_paper"] = paper
         out[f"{metric}_delta"] = None if ours is None else round(ours - paper, DECIMALS[metric])
     if record is None:
-        out["complexity_verdict"] = "not built here" if row.get("variant") is None else "missing result"
+        out["complexity_verdict"] = NOT_BUILT if row.get("variant") is None else "missing result"
         return out
     out["params_inference_m"] = round(record["params_inference"] / 1e6, DECIMALS["params_m"])
     parts, consistent = [], True
@@ -119,14 +155,15 @@ def _complexity_columns(row: dict, record: dict | None, preset: str) -> dict:
 def _miou_columns(column: str, paper_value: float | None, record: dict | None, built: bool) -> dict:
     out = {column: None, f"{column}_paper": paper_value, f"{column}_delta": None, f"{column}_std": None}
     if record is None:
-        out[f"{column}_verdict"] = "missing result" if built else "not built here"
+        out[f"{column}_verdict"] = "missing result" if built else NOT_BUILT
         return out
     ours = 100 * record["miou_mean"]
     out[column] = round(ours, DECIMALS["miou"])
     out[f"{column}_std"] = round(100 * record["miou_std"], DECIMALS["miou"])
+    comparable = record["preset"] == "full" and record["data"] == "real"
     if paper_value is not None and paper_value == paper_value:
-        out[f"{column}_delta"] = round(ours - paper_value, DECIMALS["miou"])
-    if record["preset"] != "full" or record["data"] != "real":
+        out[f"{column}_delta"] = round(ours - paper_value, DECIMALS["miou"]) if comparable else NOT_APPLICABLE
+    if not comparable:
         out[f"{column}_verdict"] = f"{NOT_COMPARABLE}: {record['preset']} preset on {record['data']} data"
     elif paper_value is None or paper_value != paper_value:
         out[f"{column}_verdict"] = "no paper value"
@@ -143,13 +180,14 @@ def _fps_columns(row: dict, ours_fps: float | None, record: dict | None, ratio: 
            "fps_ratio": None if ratio is None else round(ratio, DECIMALS["ratio"]),
            "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None}
     if record is None:
-        out["fps_verdict"] = "missing result" if built else "not built here"
+        out["fps_verdict"] = "missing result" if built else NOT_BUILT
         return out
-    if ratio is not None and paper_ratio is not None:
-        out["fps_ratio_delta"] = round(ratio - paper_ratio, DECIMALS["ratio"])
     backend = f"{record['backend']} {record['precision']}"
-    if record["backend"] != "tensorrt":
-        out["fps_verdict"] = f"{NOT_COMPARABLE}: {backend} on {record['provenance'].get('device', '?')}; the paper timed TensorRT on a GTX 1080Ti"
+    unusable = fps_unusable(record, preset)
+    if ratio is not None and paper_ratio is not None:
+        out["fps_ratio_delta"] = NOT_APPLICABLE if unusable else round(ratio - paper_ratio, DECIMALS["ratio"])
+    if unusable:
+        out["fps_verdict"] = unusable
     elif ratio is None or paper_ratio is None:
         out["fps_verdict"] = "no same-run reference"
     else:
@@ -231,7 +269,7 @@ def _fps_row(table, paper, paper_row, variant, reference_variant, fps_records, p
         record, ref_fps = _pick_reference(fps_records, reference_variant, size)
         ratio = 1.0 if record else None
         return _fps_columns(paper_row, ref_fps, record, ratio, 1.0, preset, True)
-    return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": "not built here"}
+    return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": NOT_BUILT}
 
 
 def _paper_reference_row(table: str, reference: str, size: tuple[int, int]) -> float | None:
@@ -264,29 +302,135 @@ def complexity_summary(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_table(frame: pd.DataFrame, csv_path: str | Path, md_path: str | Path, title: str, notes: list[str]) -> None:
-    """Write a table as CSV and as its Markdown twin (title, notes, table)."""
-    csv_path, md_path = Path(csv_path), Path(md_path)
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    md_path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(csv_path, index=False)
-    body = frame.to_markdown(index=False, missingval="")
-    md_path.write_text(f"# {title}\n\n" + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n")
+#: Compact view: per metric group, (heading, column of the full table) for paper, ours and verdict.
+COMPACT_GROUPS = {
+    "val mIoU": {"paper": "miou_val_paper", "ours": "miou_val", "verdict": "miou_val_verdict", "provenance": "miou_val_provenance"},
+    "test mIoU": {"paper": "miou_test_paper", "ours": "miou_test", "verdict": "miou_test_verdict", "provenance": "miou_test_provenance"},
+    "mIoU": {"paper": "miou_paper", "ours": "miou", "verdict": "miou_verdict", "provenance": "miou_provenance"},
+    "FPS": {"paper": "fps_paper", "ours": "fps", "paper ratio": "fps_ratio_paper", "ours ratio": "fps_ratio",
+            "verdict": "fps_verdict", "provenance": "fps_provenance"},
+    "GFLOPs": {"paper": "gflops_paper", "ours": "gflops", "provenance": "complexity_provenance"},
+    "M params": {"paper": "params_m_paper", "ours": "params_m", "provenance": "complexity_provenance"},
+    "complexity": {"needs": "gflops_paper", "verdict": "complexity_verdict"},
+}
+
+#: Columns that name a row in the compact view, in this order.
+LABEL_COLUMNS = ("model", "dilations", "channels", "variant", "resolution")
+
+
+def _shown(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A paper table as a reviewer reads it: per metric paper | ours | verdict, with provenance and
+    verdict details moved to numbered footnotes (``[n]`` in the cell). Returns the view and the notes."""
+    notes: dict[str, int] = {}
+
+    def key(text: str) -> str:
+        if not text:
+            return ""
+        notes.setdefault(text, len(notes) + 1)
+        return f" [{notes[text]}]"
+
+    labels = [c for c in LABEL_COLUMNS if c in frame]
+    if "model" in labels and "variant" in labels and frame["model"].is_unique:
+        labels.remove("variant")
+    rows = []
+    for record in frame.to_dict("records"):
+        row = {c: _shown(record[c]) for c in labels}
+        for group, columns in COMPACT_GROUPS.items():
+            if columns.get("paper", columns.get("needs")) not in record:
+                continue
+            if "paper" in columns:
+                row[f"{group} paper"] = _shown(record[columns["paper"]])
+                ours = _shown(record.get(columns["ours"]))
+                row[f"{group} ours"] = ours + (key(_shown(record.get(columns.get("provenance", "")))) if ours else "")
+            for extra in ("paper ratio", "ours ratio"):
+                if extra in columns:
+                    row[f"{group} {extra}"] = _shown(record.get(columns[extra]))
+            if "verdict" in columns:
+                verdict = _shown(record.get(columns["verdict"]))
+                verdict = "" if verdict == NOT_BUILT else verdict
+                word, _, detail = verdict.partition(":")
+                row[f"{group} verdict"] = word.strip() + key(detail.strip())
+        rows.append(row)
+    view = pd.DataFrame(rows)
+    # Rows of methods we do not build carry no ours/verdict: drop columns that are empty everywhere.
+    view = view.loc[:, [c for c in view.columns if c in labels or view[c].astype(bool).any()]]
+    return view, [f"[{n}] {text}" for text, n in notes.items()]
+
+
+def write_table(frame: pd.DataFrame, csv_path: str | Path, md_path: str | Path, title: str, notes: list[str],
+                compact: bool = False, preset: str | None = None) -> None:
+    """Write a table as CSV (every column) and as its Markdown twin (title, notes, the compact view
+    with numbered footnotes when ``compact``, else the table)."""
+    view, footnotes = compact_view(frame) if compact else (frame, [])
+    body = view.to_markdown(index=False, missingval="")
+    heading = f"# {title}\n\n" + (f"Preset: **{preset}** (the run that produced the values of ours).\n\n" if preset else "")
+    text = heading + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n"
+    if footnotes:
+        text += "\n" + "".join(f"{note}  \n" for note in footnotes)
+    write_text(frame.to_csv(index=False), csv_path)
+    write_text(text, md_path)
 
 
 def table_notes(table: str, preset: str) -> list[str]:
-    """The explanatory lines above a Markdown table."""
-    notes = [
-        f"Paper: {caption(table)}." if table.startswith("table") else "",
-        f"Ours: produced by the `{preset}` preset; every value of ours has a `*_provenance` column (preset, data, device, backend, commit).",
-        "`*_paper` columns are the paper's published values; `*_delta` = ours - paper. Rows marked 'paper only' are other methods.",
-        f"Verdicts: complexity within params {COMPLEXITY_TOLERANCE['params_m']:.1%} / FLOPs {COMPLEXITY_TOLERANCE['gflops']:.1%}; "
-        f"mIoU within {MIOU_TOLERANCE_POINTS} points (full preset, real data only); FPS as the ratio to the same-run STDC-Seg "
-        f"reference within {FPS_RATIO_TOLERANCE:.0%} of the paper's ratio (TensorRT only).",
-    ]
-    if preset != "full":
-        notes.append(f"The {preset} preset runs on synthetic data with few iterations: its mIoU and FPS are {NOT_COMPARABLE} with the paper.")
-    return [note for note in notes if note]
+    """The explanatory lines above a Markdown table: only those that apply to its columns."""
+    if table == "complexity":
+        return ["Ours only (no paper column: most variants have no paper value): fvcore multiply-adds at each variant's input; "
+                "params with and without the auxiliary head."]
+    columns = set(paper_table(table).columns)
+    has_miou = any(c.startswith("miou") for c in columns)
+    notes = [f"Paper: {caption(table)}.",
+             "Each metric: the paper's value, ours and the verdict; [n] keys point to the provenance and verdict details "
+             "below the table (the CSV has every column). Rows without ours are other methods (paper only)."]
+    if "gflops" in columns:
+        notes.append(f"Complexity verdict: params within {COMPLEXITY_TOLERANCE['params_m']:.1%} and FLOPs within "
+                     f"{COMPLEXITY_TOLERANCE['gflops']:.1%} of the paper (independent of training, so valid on any preset).")
+    if has_miou:
+        notes.append(f"mIoU verdict: within {MIOU_TOLERANCE_POINTS} points, full preset on real data only; otherwise "
+                     f"'{NOT_COMPARABLE}' and the delta is {NOT_APPLICABLE}.")
+        if "miou_test" in columns:
+            notes.append("Test mIoU needs a Cityscapes test-server submission: not reproduced here.")
+    if "fps" in columns:
+        notes.append(f"FPS verdict: our ratio to the same-run STDC-Seg reference within {FPS_RATIO_TOLERANCE:.0%} of the paper's "
+                     f"ratio; only for the full preset, the paper's input size, TensorRT, timing CV <= {NOISY_CV:.0%} and "
+                     "roofline fraction <= 1 (else 'not comparable' or 'noisy').")
+    if preset != "full" and (has_miou or "fps" in columns):
+        notes.append(f"The {preset} preset trains on synthetic data for few iterations: its accuracy and speed are "
+                     f"{NOT_COMPARABLE} with the paper.")
+    return notes
+
+
+def finding_sentence(row: dict) -> str:
+    """One sentence for a claim that is not consistent: where, what, and why."""
+    where = "Tables" if row["section"] == "tables" else ("Abstract" if row["section"] == "abstract" else f"Sec. {row['section']}")
+    why = row["reason"] or row["readings"]
+    return f"{where}: \"{row['quote']}\" is {row['verdict']}: {why}."
+
+
+def write_claims(frame: pd.DataFrame, counts: pd.DataFrame, left_out: pd.DataFrame, csv_path: str | Path,
+                 md_path: str | Path) -> None:
+    """The claims audit: every row as CSV; as Markdown the per-section counts, the findings (every
+    claim that is not consistent, one sentence each), the claims, and what was left out and why."""
+    findings = [finding_sentence(row) for row in frame.to_dict("records") if row["verdict"] in ("inconsistent", "ambiguous")]
+    text = (
+        "# Claims audit: the paper's text against its tables and the authors' code\n\n"
+        "- Verdicts: consistent (every reading agrees), inconsistent (none does), ambiguous (some readings agree: the "
+        "reason names which), not checkable (the reason says why). Numbers agree within half a unit of the last "
+        "decimal the text prints unless a tolerance is given.\n"
+        "- Needs no training; our measured values are joined in `claims_ours` where results exist.\n\n"
+        "## Claims per section\n\n" + counts.to_markdown(index=False) + "\n\n"
+        "## Findings\n\n" + "".join(f"- {sentence}\n" for sentence in findings) + "\n"
+        "## Every claim\n\n"
+        + frame[["id", "section", "quote", "stated", "verdict", "readings", "reason"]].to_markdown(index=False) + "\n\n"
+        "## Left out, and why\n\n" + left_out.to_markdown(index=False) + "\n"
+    )
+    write_text(frame.to_csv(index=False), csv_path)
+    write_text(text, md_path)
 
 
 # --- the speed table (reports/fps.csv) -----------------------------------------------------------

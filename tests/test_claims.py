@@ -1,61 +1,200 @@
+from pathlib import Path
+
 import pytest
 
-from crosscbam.claims import Results, audit, load_claims, pct_faster, t
+from crosscbam import authors_code
+from crosscbam.authors_code import facts
+from crosscbam.claims import (VERDICTS, Results, audit, audit_ours, judge, load_claims, pct_more, pct_of_first,
+                              section_counts, t, tolerance)
+from crosscbam.cli import main
+
+PEER_SOURCE = Path.home() / ".cache" / "crosscbam-peer" / "src"
 
 
 def by_id(frame):
     return frame.set_index("id")
 
 
-def test_every_claim_evaluates_against_the_paper():
-    frame = by_id(audit(Results([], preset="smoke")))
-    assert len(frame) == len(load_claims()) >= 35
-    assert set(frame["verdict"]) <= {"consistent", "inconsistent", "not checkable"}
+@pytest.fixture(scope="module")
+def paper_side():
+    return by_id(audit())
 
 
-@pytest.mark.parametrize("claim, verdict", [
-    ("abstract-m1", "consistent"), ("m1-vs-stdc", "consistent"), ("camvid-vs-lspanet", "consistent"),
+# --- each verdict kind on a hand-made claim ------------------------------------------------------
+
+def claim(**fields):
+    return {"id": "x", "section": "4.3", "quote": "q", **fields}
+
+
+def test_consistent_when_the_single_reading_agrees_within_the_printed_decimals():
+    row = judge(claim(stated=2.6, check='t("table3", "Cross-CBAM-L", "miou") - t("table3", "LSPANet", "miou")'))
+    assert row["verdict"] == "consistent"
+    assert row["readings"] == "75.6 (T3 Cross-CBAM-L mIoU) - 73 (T3 LSPANet mIoU) = 2.6 -> agrees"
+
+
+def test_inconsistent_when_no_reading_agrees():
+    row = judge(claim(stated="74.18", check='t("table2", "Cross-CBAM-M1", "miou_val")'))
+    assert row["verdict"] == "inconsistent" and row["tolerance"] == "0.005"
+
+
+def test_ambiguous_names_the_reading_that_makes_it_true():
+    row = judge(claim(stated=31.9, readings=[
+        {"name": "relative to LSPANet", "expr": 'pct_more(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps"))'},
+        {"name": "relative to L2", "expr": 'pct_of_first(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps"))'},
+    ]))
+    assert row["verdict"] == "ambiguous"
+    assert row["reason"].startswith("true if read relative to L2; false if read relative to LSPANet")
+    assert "= 46.932 -> disagrees" in row["readings"] and "= 31.9413 -> agrees" in row["readings"]
+
+
+def test_not_checkable_with_the_reason():
+    assert judge(claim(stated=4, not_checkable="about another paper"))["reason"] == "about another paper"
+    row = judge(claim(stated=0.01, check='code("recipe.no_such_key")'))
+    assert row["verdict"] == "not checkable" and "recipe.no_such_key" in row["reason"]
+    missing_cell = judge(claim(stated=1.0, check='t("table2", "SegFormer", "miou_val")'))
+    assert missing_cell["verdict"] == "not checkable" and "'-'" in missing_cell["reason"]
+
+
+def test_tolerance_follows_the_printed_decimals():
+    assert tolerance(2) == 0.5 and tolerance("75.30") == pytest.approx(0.005) and tolerance(240.9) == pytest.approx(0.05)
+    assert judge(claim(stated=2, check='t("table2", "Cross-CBAM-M1", "miou_test") - t("table2", "STDC1-Seg50", "miou_test")'))["verdict"] == "consistent"
+    assert judge(claim(stated=2.0, check='t("table2", "Cross-CBAM-M1", "miou_test") - t("table2", "STDC1-Seg50", "miou_test")'))["verdict"] == "inconsistent"
+
+
+# --- the paper's claims ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("claim_id, verdict", [
+    ("abstract-m1-miou", "consistent"), ("m1-vs-stdc", "consistent"), ("camvid-vs-lspanet", "consistent"),
     ("ablation-se-aspp", "inconsistent"),  # 68.74 - 52.26 = 16.48, not 4.48
-    ("ablation-ccbam", "consistent"), ("m1-val-text", "inconsistent"), ("segformer-speed", "inconsistent"),
-    ("l2-vs-lspanet-speed", "inconsistent"), ("l2-highest", "inconsistent"), ("pp-liteseg-speed", "inconsistent"),
-    ("se-aspp-batchnorm", "inconsistent"), ("se-sigmoid", "inconsistent"), ("ca-reduction", "consistent"),
-    ("cityscapes-split", "consistent"), ("channels-fewer-better", "inconsistent"),
+    ("ablation-ccbam", "ambiguous"),  # 3.89 only against the +SE-ASPP row
+    ("m1-val-miou", "inconsistent"), ("m1-val-fps", "consistent"), ("rates-13-fps", "consistent"),
+    ("segformer-from-fps", "inconsistent"), ("segformer-gain", "ambiguous"), ("l2-faster-lspanet", "ambiguous"),
+    ("l2-highest", "ambiguous"), ("pp-liteseg-faster", "inconsistent"), ("camvid-vs-stdc2", "ambiguous"),
+    ("camvid-lightweight", "ambiguous"), ("se-aspp-batchnorm", "inconsistent"), ("se-gate-sigmoid", "inconsistent"),
+    ("ca-reduction", "consistent"), ("cityscapes-total", "consistent"), ("channels-fewer-better", "ambiguous"),
+    ("recipe-lr", "not checkable"), ("aspp-rates", "not checkable"),
 ])
-def test_known_verdicts(claim, verdict):
-    assert by_id(audit(Results([], preset="smoke"))).loc[claim, "verdict"] == verdict
+def test_known_verdicts(paper_side, claim_id, verdict):
+    assert paper_side.loc[claim_id, "verdict"] == verdict
+
+
+def test_a_table_conflict_is_its_own_finding_not_the_sentence_s(paper_side):
+    assert paper_side.loc["tables-M1-fps", "verdict"] == "inconsistent"
+    assert "240.9 and 241.1" in paper_side.loc["tables-M1-fps", "reason"]
+    assert paper_side.loc["tables-M1-miou", "verdict"] == "consistent"
+
+
+def test_citations_are_checked_against_the_reference_list(paper_side):
+    citations = paper_side[paper_side["kind"] == "citation"]
+    wrong = citations[citations["verdict"] == "inconsistent"]
+    assert set(wrong["quote"]) == {"derived from DenseNet[19]", "Table 2: SegNext-T[14]"}
+    assert "SegNext-T is [11]" in wrong.set_index("quote").loc["Table 2: SegNext-T[14]", "reason"]
+    assert len(citations) >= 80
+
+
+def test_section_counts_add_up(paper_side):
+    counts = section_counts(paper_side.reset_index()).set_index("section")
+    total = counts.loc["all"]
+    assert total["found"] == len(paper_side) == sum(total[v] for v in VERDICTS)
+    assert total["checked"] == total["found"] - total["not checkable"]
+    assert {"abstract", "1", "3.1", "3.2", "3.3", "3.4", "4.1", "4.2", "4.3", "4.4", "tables"} <= set(counts.index)
+    assert total["left out"] == len(load_claims()["left_out"])
 
 
 def test_arithmetic_helpers():
-    assert t("table3", "LSPANet", "fps") == 73.5
-    assert pct_faster(88.6, 60.3) == pytest.approx(46.93, abs=0.01)
+    assert t("table3", "LSPANet", "fps").value == 73.5
+    assert pct_more(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps")).value == pytest.approx(46.93, abs=0.01)
+    assert pct_of_first(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps")).value == pytest.approx(31.94, abs=0.01)
+
+
+# --- the authors' code as cited data ------------------------------------------------------------
+
+def test_every_architecture_fact_is_cited():
+    found = facts("architecture")
+    assert len(found) >= 30
+    for fact in found:
+        assert fact.file.startswith("mmseg/") and fact.line[0].isdigit() and "0.23.0" in fact.package
+
+
+@pytest.mark.skipif(not (PEER_SOURCE / "mmseg").is_dir(), reason="the authors' sdist is not unpacked here")
+def test_cited_lines_exist_in_the_authors_sdist():
+    for fact in facts("architecture"):
+        lines = (PEER_SOURCE / fact.file).read_text(encoding="utf-8").splitlines()
+        first = int(fact.line.split("-")[0].split(",")[0])
+        assert first <= len(lines), fact.key
+    stdc = (PEER_SOURCE / "mmseg/models/backbones/stdc.py").read_text().splitlines()
+    assert "AvgPool2d(kernel_size=3, stride=2" in stdc[79]
+    head = (PEER_SOURCE / "mmseg/models/decode_heads/cross_cbam_bisenet.py").read_text().splitlines()
+    assert "in_channels // 16" in head[14]
+
+
+def test_recipe_facts_are_used_by_key_without_code_changes(monkeypatch):
+    data = dict(authors_code._load())
+    data["recipe"] = {
+        "lr": {"value": 0.01, "file": "mmseg/.mim/configs/_base_/schedules/schedule_160k.py", "line": 2},
+        "batch_per_gpu": {"value": 16, "file": "mmseg/.mim/configs/x.py", "line": 65},
+        "gpus": {"value": 2, "file": "mmseg/.mim/configs/x.py", "line": 1},
+    }
+    monkeypatch.setattr(authors_code, "_load", lambda: data)
+    frame = by_id(audit())
+    assert frame.loc["recipe-lr", "verdict"] == "consistent"
+    assert "schedule_160k.py:2" in frame.loc["recipe-lr", "readings"]
+    assert frame.loc["recipe-batch-cityscapes", "verdict"] == "ambiguous"  # 16 per GPU, 32 in total
+    assert frame.loc["recipe-min-lr", "verdict"] == "not checkable"
+    assert "no recipe.min_lr" in frame.loc["recipe-min-lr", "reason"]
+
+
+# --- ours ---------------------------------------------------------------------------------------
+
+def fps_record(model, reference, ratio, *, backend="tensorrt", size=(512, 1024), cv=0.01, fraction=0.5):
+    timing = {"cv": cv}
+    return {"model": model, "input": [1, 3, *size], "backend": backend, "timing": timing, "fps": 100.0 * ratio,
+            "roofline": {"fraction_measured": fraction}, "provenance": {"device": "gpu"},
+            "reference": {"model": reference, "fps": 100.0, "timing": {"cv": cv}}, "fps_ratio": ratio}
 
 
 def test_ours_complexity_is_compared_and_smoke_accuracy_is_never_a_verdict():
     records = [
         {"kind": "complexity", "model": "M1", "params_m": 12.2135, "gflops": 11.329},
         {"kind": "complexity", "model": "M1-d3-5", "params_m": 14.9, "gflops": 12.4},
-        {"kind": "evaluation", "dataset": "cityscapes", "model": "M1", "miou_mean": 0.3},
+        {"kind": "evaluation", "dataset": "cityscapes", "model": "M1", "miou_mean": 0.3, "preset": "smoke", "data": "synthetic"},
     ]
-    frame = by_id(audit(Results(records, preset="smoke")))
-    assert frame.loc["dilation-13", "verdict_ours"] == "reproduced"
-    assert frame.loc["dilation-13-flops", "verdict_ours"] == "reproduced"
-    assert frame.loc["dilation-35-larger", "verdict_ours"] == "not reproduced"
-    assert frame.loc["m1-val-text", "verdict_ours"] == "not reproduced here"
-    assert "smoke preset" in frame.loc["m1-val-text", "reason_ours"]
-    assert frame.loc["l1-val-text", "verdict_ours"] == "not reproduced here"
-    assert frame.loc["cityscapes-split", "verdict_ours"] == "not checkable"
+    frame = by_id(audit_ours(Results(records, preset="smoke")))
+    assert frame.loc["rates-13-params", "verdict_ours"] == "reproduced"
+    assert frame.loc["rates-13-flops", "verdict_ours"] == "reproduced"
+    assert frame.loc["rates-35-larger", "verdict_ours"] == "reproduced"
+    assert frame.loc["m1-val-miou", "verdict_ours"] == "not reproduced here"
+    assert frame.loc["m1-val-miou", "ours"] == "n/a" and "smoke" in frame.loc["m1-val-miou", "reason_ours"]
+
+
+@pytest.mark.parametrize("record, preset, why", [
+    (fps_record("M1", "STDC1-Seg", 0.96), "smoke", "smoke preset"),
+    (fps_record("M1", "STDC1-Seg", 0.96, backend="onnxruntime"), "full", "TensorRT"),
+    (fps_record("M1", "STDC1-Seg", 0.96, size=(256, 512)), "full", "the paper's is 512x1024"),
+    (fps_record("M1", "STDC1-Seg", 0.96, cv=0.2), "full", "noisy"),
+    (fps_record("M1", "STDC1-Seg", 0.96, fraction=1.4), "full", "roofline fraction 1.40 > 1"),
+])
+def test_an_fps_verdict_needs_full_tensorrt_paper_size_and_a_quiet_record(record, preset, why):
+    row = by_id(audit_ours(Results([record], preset=preset))).loc["abstract-m1-fps"]
+    assert row["verdict_ours"] == "not reproduced here" and why in row["reason_ours"]
 
 
 def test_fps_claims_use_the_same_run_ratio():
-    record = {"model": "M1", "input": [1, 3, 512, 1024], "backend": "tensorrt", "timing": {}, "fps": 200.0,
-              "reference": {"model": "STDC1-Seg", "fps": 208.0}, "fps_ratio": 200.0 / 208.0}
-    frame = by_id(audit(Results([record], preset="full")))
-    assert frame.loc["abstract-m1-fps", "ours"] == pytest.approx(250.4 * 200 / 208, abs=0.01)
+    frame = by_id(audit_ours(Results([fps_record("M1", "STDC1-Seg", 200.0 / 208.0)], preset="full")))
+    assert float(frame.loc["abstract-m1-fps", "ours"]) == pytest.approx(250.4 * 200 / 208, abs=0.01)
     assert frame.loc["abstract-m1-fps", "verdict_ours"] == "reproduced"  # 240.8 vs 240.9, within 10 %
 
 
 def test_full_preset_accuracy_gets_a_verdict():
-    records = [{"kind": "evaluation", "dataset": "cityscapes", "model": "M1", "miou_mean": 0.7418}]
-    frame = by_id(audit(Results(records, preset="full")))
-    assert frame.loc["m1-val-text", "ours"] == pytest.approx(74.18)
-    assert frame.loc["m1-val-text", "verdict_ours"] == "reproduced"
+    records = [{"kind": "evaluation", "dataset": "cityscapes", "model": "M1", "miou_mean": 0.7418, "preset": "full", "data": "real"}]
+    frame = by_id(audit_ours(Results(records, preset="full")))
+    assert float(frame.loc["m1-val-miou", "ours"]) == pytest.approx(74.18)
+    assert frame.loc["m1-val-miou", "verdict_ours"] == "reproduced"
+
+
+def test_the_audit_runs_without_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "claims", "--csv", "reports/claims.csv", "--md", "reports/claims.md"]) in (0, None)
+    text = (tmp_path / "reports" / "claims.md").read_text()
+    assert "## Claims per section" in text and "## Findings" in text and "## Left out, and why" in text
+    assert not list((tmp_path / "reports").glob("*.partial"))

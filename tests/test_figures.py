@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from crosscbam.figures import ablation_panel, colorize, overlay, qualitative_panel, speed_accuracy, training_curves
+from crosscbam.figures import (ablation_panel, colorize, overlay, qualitative_panel, speed_accuracy, speed_accuracy_figure,
+                               training_curves)
 
 PALETTE = [(128, 64, 128), (244, 35, 232), (70, 70, 70)]
 
@@ -37,3 +38,18 @@ def test_speed_accuracy_and_curves(tmp_path):
     log.write_text("".join(json.dumps({"iteration": i, "loss": 1 / i, "lr": 0.01 / i}) + "\n" for i in range(1, 5)))
     training_curves({"M1": log}, tmp_path / "curves.png", "test")
     assert (tmp_path / "scatter.png").stat().st_size > 10_000 and (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_speed_accuracy_labels_do_not_overlap_and_name_every_method():
+    table2 = pd.DataFrame([{"variant": "M1", "fps_ratio": 0.9, "fps_ratio_paper": 0.96, "fps_paper": 240.9, "miou_val": 74.0}])
+    fig = speed_accuracy_figure(table2, "full")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = [text.get_window_extent(renderer) for text in ax.texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    named = {text.get_text() for text in ax.texts} | set(" ".join(t.get_text() for t in fig.texts).replace(":", " ").split())
+    assert {"SegNext-T", "Cross-CBAM-M1", "PP-LiteSeg-T1", "STDC1-Seg50"} <= named
+    assert len(ax.texts) == 27  # every Table 2 method with both an FPS and an mIoU (30 rows, 3 without FPS)

@@ -1,7 +1,7 @@
 import pytest
 
 from crosscbam.models import list_variants
-from crosscbam.paper import TABLES, paper_table
+from crosscbam.paper import TABLES, paper_table, references, table_citations
 
 
 @pytest.mark.parametrize("table, rows", [("table2", 30), ("table3", 17), ("table4", 5), ("table5", 5), ("table6", 3)])
@@ -25,3 +25,12 @@ def test_spot_values_are_the_papers():
 def test_unknown_table_is_refused():
     with pytest.raises(ValueError, match="table2"):
         paper_table("table7")
+
+
+def test_table1_and_the_reference_list_are_the_papers():
+    t1 = paper_table("table1")
+    assert list(t1[t1["stride"] == 1]["stdc2_r"]) == [3, 4, 2]
+    refs = references()
+    assert len(refs) == 45 and refs[11][0] == "SegNext" and refs[19] == ["LDFNet"]
+    assert ("SegNext-T", 14) in table_citations("table2")  # as printed (the audit flags it)
+    assert len(table_citations("table2")) == 26 and len(table_citations("table3")) == 15

@@ -67,7 +67,7 @@ def _fps_table(args: argparse.Namespace) -> None:
     from crosscbam.speed.records import read_fps_record
 
     frame = fps_table([read_fps_record(path) for path in args.results])
-    write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(args.preset))
+    write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(args.preset), preset=args.preset)
 
 
 def add_subcommands(commands: argparse._SubParsersAction) -> None:

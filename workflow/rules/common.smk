@@ -41,6 +41,8 @@ LOGS = f"logs/{PRESET}"
 # Snakemake's per-job timings (rule `benchmark:`), beside the logs; benchmarks/ holds the scripts.
 TIMES = f"logs/{PRESET}/times"
 DATA = f"data/{PRESET}"
+# The package's data files (the paper's numbers, claims, cited facts), inputs of the paper-side reports.
+PACKAGE = os.path.join(workflow.basedir, "crosscbam")
 ONNX_DIR = f"{RESULTS}/onnx"
 CITYSCAPES_PACKAGES = ["gtFine_trainvaltest.zip", "leftImg8bit_trainvaltest.zip"]
 SUMMARY_TABLES = ["claims", "complexity", "fps"]

@@ -16,18 +16,35 @@ rule paper_table:
         "crosscbam report {wildcards.table} --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
 
+# The paper-side audit reads only package data (the paper's tables, claims.yaml, the cited facts about
+# the authors' code), so it needs no training and runs in seconds on a fresh clone. Our results are
+# joined in claims_ours, which depends on them and feeds only the HTML report.
 rule claims:
     input:
-        sorted({path for table in TABLES for path in table_inputs(table)}),
+        f"{PACKAGE}/claims.yaml",
+        f"{PACKAGE}/paper_values.yaml",
+        f"{PACKAGE}/authors_code.yaml",
     output:
         csv="reports/claims.csv",
         md="reports/claims.md",
     log:
         f"{LOGS}/report/claims.log",
+    shell:
+        "crosscbam report claims --csv {output.csv} --md {output.md} 2> {log}"
+
+
+rule claims_ours:
+    input:
+        sorted({path for table in TABLES for path in table_inputs(table)}),
+    output:
+        csv="reports/claims_ours.csv",
+        md="reports/claims_ours.md",
+    log:
+        f"{LOGS}/report/claims_ours.log",
     params:
         preset=PRESET,
     shell:
-        "crosscbam report claims --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
+        "crosscbam report claims-ours --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
 
 rule complexity_summary:
@@ -108,8 +125,8 @@ rule figure_training_curves:
 
 rule html_report:
     input:
-        tables=[f"reports/{t}.csv" for t in list(TABLES) + SUMMARY_TABLES],
-        markdown=[f"reports/{t}.md" for t in list(TABLES) + SUMMARY_TABLES],
+        tables=[f"reports/{t}.csv" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours"]],
+        markdown=[f"reports/{t}.md" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours"]],
         figures=[f"reports/figures/{f}.png" for f in FIGURES],
     output:
         "reports/report.html",
