@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from crosscbam.io import atomic_path  # noqa: E402
 from crosscbam.paper import paper_table  # noqa: E402
 
 DPI = 110
@@ -35,8 +36,8 @@ def overlay(image: np.ndarray, color: np.ndarray, opacity: float) -> np.ndarray:
 
 
 def _save(fig, path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    with atomic_path(path) as temporary:  # a PNG appears complete or not at all
+        fig.savefig(temporary, dpi=DPI, bbox_inches="tight")
     plt.close(fig)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from crosscbam.claims import section_counts
+from crosscbam.io import write_text
 from crosscbam.reports import COMPACT_GROUPS, NOT_BUILT, compact_view, finding_sentence
 
 PAGE_WIDTH_PX = 1400
@@ -212,8 +213,4 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
                  + "".join(f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in summary.items()) + "</ul>")
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Cross-CBAM reproduction report</title>"
             f"<style>{STYLE}</style><script>{CHECK_PAGE}</script></head><body>{''.join(parts)}</body></html>")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(out)
+    write_text(page, out)

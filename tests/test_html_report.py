@@ -10,7 +10,7 @@ from crosscbam.claims import audit
 from crosscbam.figures import qualitative_panel
 from crosscbam.html_report import PAGE_WIDTH_PX, build_report
 from crosscbam.reports import compile_table, table_notes, write_table
-from crosscbam.speed.records import fps_row
+from crosscbam.reports import fps_row
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PROVENANCE = {"device": "a very long device name " * 4, "commit": "0123456789abcdef" * 2 + "-dirty",
