@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 import zipfile
 
@@ -72,6 +73,19 @@ def test_cityscapes_archives_are_found_in_out(zips, tmp_path, capsys):
     assert code == 2 and "checksum mismatch" in err and "\n" not in err
     (out / (zips[1].name + ".md5")).write_text(md5(zips[1]) + "  leftImg8bit_trainvaltest.zip\n")
     assert run(capsys, "cityscapes", "--out", out, "--allow-subset")[0] == 0
+    assert run(capsys, "cityscapes", "--out", out, "--allow-subset")[0] == 0  # again: the archives stay in out
+    assert all((out / z.name).read_bytes() == z.read_bytes() for z in zips) and (out / "gtFine").is_dir()
+    assert main(["data", "check", "cityscapes", "--root", str(out), "--split", "val"]) == 0
+
+
+def test_cityscapes_prepare_refuses_a_tar_under_the_zip_name(zips, tmp_path, capsys):
+    fake = tmp_path / "gtFine_trainvaltest.zip"
+    with tarfile.open(fake, "w:gz") as tf:
+        info = tarfile.TarInfo("gtFine/README")
+        tf.addfile(info, io.BytesIO(b""))
+    code, err = run(capsys, "cityscapes", "--out", tmp_path / "o", "--archive", fake, "--archive", zips[1], "--allow-subset")
+    assert code == 2 and f"{fake} should be a zip archive but is gzip-compressed data" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_cityscapes_official_counts_are_required(zips, tmp_path, capsys):
@@ -194,6 +208,28 @@ def test_camvid_truncated_and_unsafe_archives(tgz, tmp_path, capsys):
     code, err = run(capsys, "camvid", "--out", tmp_path / "o2", "--archive", evil, "--md5", "none", "--splits", tgz[1], "--allow-subset")
     assert code == 2 and "refusing to extract" in err and "'..'" in err
     assert not list(tmp_path.parent.rglob("escaped.txt"))
+
+
+def test_camvid_prepare_never_replaces_what_it_did_not_make(tgz, tmp_path, capsys):
+    out = tmp_path / "o"
+    (out / "train").mkdir(parents=True)
+    (out / "train" / "mine.png").write_bytes(b"the user's")
+    shutil.copyfile(tgz[0], out / "camvid.tgz")  # the default archive location
+    args = ("camvid", "--out", out, "--md5", "none", "--splits", tgz[1], "--allow-subset")
+    code, err = run(capsys, *args)
+    assert code == 2 and f"{out / 'train'} was not made by" in err and "choose another --out" in err
+    assert sorted(p.name for p in out.rglob("*")) == ["camvid.tgz", "mine.png", "train"]
+    shutil.rmtree(out / "train")
+    assert run(capsys, *args)[0] == 0 and run(capsys, *args)[0] == 0  # a re-run replaces only its own entries
+    assert (out / "camvid.tgz").read_bytes() == tgz[0].read_bytes() and len(build_dataset("camvid", out, "train")) == 3
+
+
+def test_camvid_prepare_refuses_a_zip_under_the_tgz_name(tgz, tmp_path, capsys):
+    fake = tmp_path / "camvid.tgz"
+    with zipfile.ZipFile(fake, "w") as zf:
+        zf.writestr("camvid/codes.txt", "Sky\n")
+    code, err = run(capsys, "camvid", "--out", tmp_path / "o", "--archive", fake, "--md5", "none", "--splits", tgz[1], "--allow-subset")
+    assert code == 2 and f"{fake} should be a gzip-compressed tar archive (.tgz) but is a zip archive" in err
 
 
 def test_camvid_label_values_outside_codes(tmp_path, capsys):

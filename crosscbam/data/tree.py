@@ -112,7 +112,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _recover(root: Path) -> None:
+def recover(root: Path) -> None:
     """Clean up after runs that were killed: put an old root back that a two-rename swap had moved away."""
     for work in sorted(root.parent.glob(f".{root.name}.staging-*")):
         pid = work.name[len(root.name) + 10 :].split("-", 1)[0]
@@ -151,7 +151,7 @@ def _commit(root: Path, work: Path, tree: Path) -> None:
     if not os.path.lexists(root):
         os.rename(tree, root)
     elif not exchange(tree, root):
-        os.rename(root, work / "old")  # a kill here leaves the old root in work/old: _recover puts it back
+        os.rename(root, work / "old")  # a kill here leaves the old root in work/old: recover puts it back
         try:
             os.rename(tree, root)
         except OSError:
@@ -170,7 +170,7 @@ def new_root(out: Path) -> Iterator[Staging]:
     root = Path(os.path.realpath(out))
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
-        _recover(root)
+        recover(root)
         _foreign(root, set())  # refuse before the long work, and again just before the swap
         work = Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-{os.getpid()}-", dir=root.parent))
     except OSError as error:
