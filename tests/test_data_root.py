@@ -70,6 +70,15 @@ def test_a_directory_that_no_run_made_is_never_replaced(tmp_path, capsys):
     assert sorted(p.name for p in root.iterdir()) == ["train"] and leftovers(tmp_path) == []
 
 
+def test_a_users_file_named_like_a_new_entry_stops_the_run(tmp_path):
+    root = tmp_path / "camvid"
+    root.mkdir()
+    (root / "train.txt").write_text("mine")
+    with pytest.raises(DataError, match=r"cannot keep .*train.txt in the new dataset root \(File exists\); move it out"):
+        synth(root, 1)
+    assert sorted(os.listdir(root)) == ["train.txt"] and (root / "train.txt").read_text() == "mine" and leftovers(tmp_path) == []
+
+
 def test_a_failed_swap_leaves_the_old_root(tmp_path, monkeypatch):
     root = tmp_path / "camvid"
     synth(root, 1)

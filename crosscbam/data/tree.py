@@ -84,13 +84,15 @@ def _owned(root: Path) -> set[str]:
         raise DataError(f"{root / MANIFEST} is unreadable ({error}); delete it and run again") from None
 
 
-def _foreign(root: Path, ours: set[str]) -> list[str]:
+def _foreign(root: Path) -> list[str]:
     """Entries of an existing ``root`` that no run made; refuses those that cannot be carried over."""
+    from crosscbam.data.card import CARD_JSON, CARD_MD
+
     if not os.path.lexists(root):
         return []
     if not root.is_dir():
         raise DataError(f"--out {root} is not a directory; pass a directory for the dataset root")
-    owned = _owned(root) | {MANIFEST} | ours
+    owned = _owned(root) | {MANIFEST, CARD_JSON, CARD_MD}
     foreign = sorted(set(os.listdir(root)) - owned)
     for name in foreign:
         mode = os.lstat(root / name).st_mode
@@ -141,13 +143,14 @@ def exchange(a: Path, b: Path) -> bool:
 
 
 def _commit(root: Path, work: Path, tree: Path) -> None:
-    ours = set(os.listdir(tree))
-    (tree / MANIFEST).write_text(json.dumps(sorted(ours)) + "\n")
-    for name in _foreign(root, ours):  # the user's files stay: the same inode, now also in the new root
+    (tree / MANIFEST).write_text(json.dumps(sorted(os.listdir(tree))) + "\n")
+    for name in _foreign(root):  # the user's files stay: the same inode, now also in the new root
         try:
             os.link(root / name, tree / name, follow_symlinks=False)
         except OSError as error:
-            raise DataError(f"cannot keep {root / name} in the new dataset root ({error}); move it out of {root} and run again") from None
+            raise DataError(
+                f"cannot keep {root / name} in the new dataset root ({error.strerror}); move it out of {root} and run again"
+            ) from None
     if not os.path.lexists(root):
         os.rename(tree, root)
     elif not exchange(tree, root):
@@ -171,7 +174,7 @@ def new_root(out: Path) -> Iterator[Staging]:
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         recover(root)
-        _foreign(root, set())  # refuse before the long work, and again just before the swap
+        _foreign(root)  # refuse before the long work, and again just before the swap
         work = Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-{os.getpid()}-", dir=root.parent))
     except OSError as error:
         raise DataError(f"cannot stage a new dataset root beside {root}: {error}; check the permissions of {root.parent}") from None
