@@ -116,6 +116,27 @@ def test_without_an_atomic_exchange_a_failed_second_rename_puts_the_old_root_bac
     assert seed_of(root) == 3
 
 
+def test_when_even_the_way_back_fails_the_old_root_is_kept_for_the_next_run(tmp_path, monkeypatch):
+    root = tmp_path / "camvid"
+    synth(root, 1)
+    before = snapshot(root)
+    monkeypatch.setattr(tree, "exchange", lambda a, b: False)
+    real_rename = os.rename
+
+    def nothing_reaches_the_root(src, dst):
+        if os.fspath(dst) == str(root):
+            raise OSError(5, "Input/output error")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(tree.os, "rename", nothing_reaches_the_root)
+    with pytest.raises(DataError, match="the previous root is in .*old, the next `crosscbam data prepare/synth") as error:
+        synth(root, 2)
+    assert "\n" not in str(error.value) and not root.exists()
+    monkeypatch.setattr(tree.os, "rename", real_rename)
+    tree.recover(root)
+    assert snapshot(root) == before and leftovers(tmp_path) == []
+
+
 def test_killed_just_before_the_swap_the_old_root_is_intact_and_consistent(tmp_path):
     root = tmp_path / "camvid"
     synth(root, 1)

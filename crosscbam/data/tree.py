@@ -153,7 +153,9 @@ def _commit(root: Path, work: Path, tree: Path) -> None:
             ) from None
     if not os.path.lexists(root):
         os.rename(tree, root)
-    elif not exchange(tree, root):
+        return
+    shutil.copymode(root, tree)  # a shared root keeps its permissions
+    if not exchange(tree, root):
         os.rename(root, work / "old")  # a kill here leaves the old root in work/old: recover puts it back
         try:
             os.rename(tree, root)
@@ -187,6 +189,16 @@ def new_root(out: Path) -> Iterator[Staging]:
         try:
             _commit(root, work, staging.tree)
         except OSError as error:
+            if _stranded(root, work):
+                raise DataError(
+                    f"cannot move the new dataset root into {root}: {error}; the previous root is in {work / 'old'}, "
+                    f"the next `crosscbam data prepare/synth --out {root}` puts it back"
+                ) from None
             raise DataError(f"cannot move the new dataset root into {root}: {error}; {root} is unchanged, fix the cause and run again") from None
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not _stranded(root, work):  # else recover() (the next run) puts the old root back
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _stranded(root: Path, work: Path) -> bool:
+    return os.path.lexists(work / "old") and not os.path.lexists(root)
