@@ -18,6 +18,7 @@ import stat
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -61,8 +62,8 @@ def _unsafe(archive: Path, member: str, why: str) -> DataError:
 
 def _too_big(archive: Path, why: str, constant: str) -> DataError:
     return DataError(
-        f"refusing to extract {archive}: {why}, more than the real dataset archives (limit {constant} in "
-        "crosscbam/data/archive.py); the file is not the official archive: delete it and download it again"
+        f"refusing to extract {archive}: {why} (limit {constant} in crosscbam/data/archive.py, far above the real "
+        "archives); the file is not the official archive: delete it and download it again"
     )
 
 
@@ -95,7 +96,6 @@ def check_kind(archive: Path, kind: str) -> None:
         raise DataError(f"archive {archive} is a truncated or corrupt zip file (no central directory); delete it and download it again")
 
 
-
 def _member_path(archive: Path, name: str, target: Path) -> Path:
     """The path under ``target`` that member ``name`` may be written to, or an error."""
     if not name or "\x00" in name:
@@ -125,7 +125,14 @@ class _Budget:
             )
 
 
-def _write(source: BinaryIO, path: Path, member: str, budget: _Budget, compressed_in=None, bar: tqdm | None = None) -> None:
+def _write(
+    source: BinaryIO,
+    path: Path,
+    member: str,
+    budget: _Budget,
+    compressed_in: Callable[[], int] | None = None,
+    bar: tqdm | None = None,
+) -> None:
     """Copy ``source`` to a new file ``path`` (never through a link), counting every byte; on any error
     the partial file is removed. ``compressed_in()`` gives the compressed bytes read so far (ratio check)."""
     path.parent.mkdir(parents=True, exist_ok=True)
