@@ -171,9 +171,9 @@ def test_unreachable_server_and_http_errors(tmp_path):
 
 def test_missing_credentials_stop_before_any_request(server, tmp_path, no_credentials, capsys):
     with pytest.raises(MissingCredentials, match="CITYSCAPES_USERNAME and CITYSCAPES_PASSWORD"):
-        download_cityscapes(tmp_path / "dl", ["gtFine_trainvaltest.zip"], base_url=server.url)
+        download_cityscapes(tmp_path / "dl", ["gtFine_trainvaltest.zip"], base_url=server.url, allow_http=True)
     assert server.requests == []
-    assert main(["data", "download", "cityscapes", "--out", str(tmp_path / "dl"), "--base-url", server.url]) == 2
+    assert main(["data", "download", "cityscapes", "--out", str(tmp_path / "dl"), "--base-url", server.url, "--allow-http"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "needs a login" in err and f"yourself from https://www.cityscapes-dataset.com/downloads/ into {tmp_path / 'dl'}" in err
 
@@ -197,7 +197,7 @@ def test_half_set_credentials_and_credentials_file(tmp_path, no_credentials, mon
 def test_wrong_password_is_a_clear_error_without_the_password(server, tmp_path, credentials, monkeypatch):
     monkeypatch.setenv("CITYSCAPES_PASSWORD", "wrong-" + PASSWORD)
     with pytest.raises(DataError, match="login failed") as error:
-        download_cityscapes(tmp_path, ["gtFine_trainvaltest.zip"], base_url=server.url)
+        download_cityscapes(tmp_path, ["gtFine_trainvaltest.zip"], base_url=server.url, allow_http=True)
     assert PASSWORD not in str(error.value) and USER not in str(error.value)
 
 
@@ -205,9 +205,10 @@ def test_cityscapes_download_logs_in_and_verifies(server, tmp_path, credentials,
     server.packages = {1: ("gtFine_trainvaltest.zip", PAYLOAD[:1000]), 3: ("leftImg8bit_trainvaltest.zip", PAYLOAD)}
     server.cut_next = True
     out = tmp_path / "dl"
-    assert main(["data", "download", "cityscapes", "--out", str(out), "--base-url", server.url]) == 2
+    args = ["data", "download", "cityscapes", "--out", str(out), "--base-url", server.url, "--allow-http"]
+    assert main(args) == 2
     assert "resume" in capsys.readouterr().err
-    assert main(["data", "download", "cityscapes", "--out", str(out), "--base-url", server.url]) == 0
+    assert main(args) == 0
     assert (out / "gtFine_trainvaltest.zip").read_bytes() == PAYLOAD[:1000]
     assert (out / "leftImg8bit_trainvaltest.zip").read_bytes() == PAYLOAD
     assert (out / "leftImg8bit_trainvaltest.zip.md5").read_text().split()[0] == MD5
@@ -221,7 +222,7 @@ def test_cityscapes_download_logs_in_and_verifies(server, tmp_path, credentials,
 def test_unavailable_package(server, tmp_path, credentials):
     server.packages = {1: ("gtFine_trainvaltest.zip", b"x")}
     with pytest.raises(DataError, match="not available to this account"):
-        download_cityscapes(tmp_path, ["leftImg8bit_trainvaltest.zip"], base_url=server.url)
+        download_cityscapes(tmp_path, ["leftImg8bit_trainvaltest.zip"], base_url=server.url, allow_http=True)
 
 
 def test_camvid_cli_download(server, tmp_path, capsys):
@@ -233,3 +234,33 @@ def test_camvid_cli_download(server, tmp_path, capsys):
     assert main(args) == 2  # the default MD5 and size are the real archive's
     assert "598913237" in capsys.readouterr().err or not (out / "camvid.tgz").exists()
     assert not (out / "camvid.tgz").exists()
+
+
+def test_login_is_never_sent_over_plain_http(server, tmp_path, credentials, capsys):
+    server.packages = {1: ("gtFine_trainvaltest.zip", b"x")}
+    with pytest.raises(DataError) as error:
+        download_cityscapes(tmp_path, ["gtFine_trainvaltest.zip"], base_url=server.url)
+    message = str(error.value)
+    assert "\n" not in message and f"refusing to send the Cityscapes login to {server.url} over plain http" in message
+    assert "--allow-http" in message and "https://" in message
+    assert main(["data", "download", "cityscapes", "--out", str(tmp_path), "--base-url", server.url]) == 2
+    assert "over plain http" in capsys.readouterr().err
+    with pytest.raises(DataError, match="not an https:// URL"):
+        download_cityscapes(tmp_path, ["gtFine_trainvaltest.zip"], base_url="ftp://127.0.0.1/", allow_http=True)
+    assert server.requests == []  # not even the login page
+    download_cityscapes(tmp_path, ["gtFine_trainvaltest.zip"], base_url=server.url, allow_http=True)
+    assert (tmp_path / "gtFine_trainvaltest.zip").read_bytes() == b"x"
+
+
+def test_credentials_file_readable_by_others_is_reported(tmp_path, no_credentials, capsys):
+    stored = tmp_path / "xdg" / "cityscapesscripts" / "credentials.json"
+    stored.parent.mkdir(parents=True)
+    stored.write_text(json.dumps({"username": USER, "password": PASSWORD}))
+    stored.chmod(0o600)
+    cityscapes_credentials()
+    assert capsys.readouterr().err == ""
+    stored.chmod(0o644)
+    assert cityscapes_credentials().password == PASSWORD  # still used: a warning, not an error
+    warning = capsys.readouterr().err.strip()
+    assert "\n" not in warning and str(stored) in warning and "other users" in warning and f"chmod 600 {stored}" in warning
+    assert PASSWORD not in warning and USER not in warning

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 import zipfile
 
@@ -52,7 +53,7 @@ def test_cityscapes_prepare_makes_the_train_ids_with_cityscapesscripts(tree, zip
     code, err = run(capsys, "cityscapes", "--out", out, "--archive", zips[0], "--archive", zips[1], "--allow-subset", "--jobs", 1)
     assert code == 0, err
     made = sorted(out.glob("gtFine/*/*/*_labelTrainIds.png"))
-    assert len(made) == 6 and not (out / ".staging").exists()
+    assert len(made) == 6 and not list(tmp_path.glob(".*staging*"))
     for path in made:  # the same bytes as the synthetic tree's (both from cityscapesscripts' json2labelImg)
         assert np.array_equal(np.array(Image.open(path)), np.array(Image.open(tree / path.relative_to(out))))
     card = json.loads((out / "data_card.json").read_text())
@@ -72,12 +73,25 @@ def test_cityscapes_archives_are_found_in_out(zips, tmp_path, capsys):
     assert code == 2 and "checksum mismatch" in err and "\n" not in err
     (out / (zips[1].name + ".md5")).write_text(md5(zips[1]) + "  leftImg8bit_trainvaltest.zip\n")
     assert run(capsys, "cityscapes", "--out", out, "--allow-subset")[0] == 0
+    assert run(capsys, "cityscapes", "--out", out, "--allow-subset")[0] == 0  # again: the archives stay in out
+    assert all((out / z.name).read_bytes() == z.read_bytes() for z in zips) and (out / "gtFine").is_dir()
+    assert main(["data", "check", "cityscapes", "--root", str(out), "--split", "val"]) == 0
+
+
+def test_cityscapes_prepare_refuses_a_tar_under_the_zip_name(zips, tmp_path, capsys):
+    fake = tmp_path / "gtFine_trainvaltest.zip"
+    with tarfile.open(fake, "w:gz") as tf:
+        info = tarfile.TarInfo("gtFine/README")
+        tf.addfile(info, io.BytesIO(b""))
+    code, err = run(capsys, "cityscapes", "--out", tmp_path / "o", "--archive", fake, "--archive", zips[1], "--allow-subset")
+    assert code == 2 and f"{fake} should be a zip archive but is gzip-compressed data" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_cityscapes_official_counts_are_required(zips, tmp_path, capsys):
     code, err = run(capsys, "cityscapes", "--out", tmp_path / "o", "--archive", zips[0], "--archive", zips[1])
     assert code == 2 and "missing files after extraction" in err and "train 3 of 2975" in err and "\n" not in err
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == []  # nothing half-done
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".*"))  # nothing half-done, no staging left
 
 
 def test_cityscapes_missing_ground_truth_after_extraction(tree, tmp_path, capsys):
@@ -172,7 +186,7 @@ def test_camvid_missing_split_list(tgz, tmp_path, capsys):
 def test_camvid_list_names_a_missing_image(tgz, tmp_path, capsys):
     code, err = run(capsys, "camvid", "--out", tmp_path / "o", "--archive", tgz[0], "--md5", "none")  # the bundled SegNet lists
     assert code == 2 and "missing files after extraction" in err and "0001TP_006690" in err
-    assert [p.name for p in (tmp_path / "o").iterdir()] == []
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".*"))
 
 
 def test_camvid_non_standard_lists_need_allow_subset(tgz, tmp_path, capsys):
@@ -194,6 +208,28 @@ def test_camvid_truncated_and_unsafe_archives(tgz, tmp_path, capsys):
     code, err = run(capsys, "camvid", "--out", tmp_path / "o2", "--archive", evil, "--md5", "none", "--splits", tgz[1], "--allow-subset")
     assert code == 2 and "refusing to extract" in err and "'..'" in err
     assert not list(tmp_path.parent.rglob("escaped.txt"))
+
+
+def test_camvid_prepare_never_replaces_what_it_did_not_make(tgz, tmp_path, capsys):
+    out = tmp_path / "o"
+    (out / "train").mkdir(parents=True)
+    (out / "train" / "mine.png").write_bytes(b"the user's")
+    shutil.copyfile(tgz[0], out / "camvid.tgz")  # the default archive location
+    args = ("camvid", "--out", out, "--md5", "none", "--splits", tgz[1], "--allow-subset")
+    code, err = run(capsys, *args)
+    assert code == 2 and f"{out / 'train'} was not made by" in err and "choose another --out" in err
+    assert sorted(p.name for p in out.rglob("*")) == ["camvid.tgz", "mine.png", "train"]
+    shutil.rmtree(out / "train")
+    assert run(capsys, *args)[0] == 0 and run(capsys, *args)[0] == 0  # a re-run replaces only its own entries
+    assert (out / "camvid.tgz").read_bytes() == tgz[0].read_bytes() and len(build_dataset("camvid", out, "train")) == 3
+
+
+def test_camvid_prepare_refuses_a_zip_under_the_tgz_name(tgz, tmp_path, capsys):
+    fake = tmp_path / "camvid.tgz"
+    with zipfile.ZipFile(fake, "w") as zf:
+        zf.writestr("camvid/codes.txt", "Sky\n")
+    code, err = run(capsys, "camvid", "--out", tmp_path / "o", "--archive", fake, "--md5", "none", "--splits", tgz[1], "--allow-subset")
+    assert code == 2 and f"{fake} should be a gzip-compressed tar archive (.tgz) but is a zip archive" in err
 
 
 def test_camvid_label_values_outside_codes(tmp_path, capsys):

@@ -136,7 +136,8 @@ def test_camvid_synthetic_goes_through_the_real_conversion(tmp_path):
     out = tmp_path / "camvid"
     synth_camvid(out, {"train": 3, "val": 2, "test": 1}, (72, 96), seed=1)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["DATA_CARD.md", "data_card.json", "test", "test.txt", "testannot", "train", "train.txt", "trainannot", "val", "val.txt", "valannot"]
+        [".crosscbam-entries.json", "DATA_CARD.md", "data_card.json", "test", "test.txt", "testannot", "train", "train.txt",
+         "trainannot", "val", "val.txt", "valannot"]
     )
     values = set()
     for label in out.glob("*annot/*.png"):
@@ -153,7 +154,7 @@ def test_camvid_synthetic_goes_through_the_real_conversion(tmp_path):
 def test_synth_cli_and_bad_arguments(tmp_path, capsys):
     out = tmp_path / "cs"
     assert main(["data", "synth", "cityscapes", "--out", str(out), "--n-train", "1", "--n-val", "1", "--size", "48", "96", "--seed", "2"]) == 0
-    assert (out / "data_card.json").exists() and not (out / ".staging").exists()
+    assert (out / "data_card.json").exists() and not list(tmp_path.glob(".*staging*"))
     assert main(["data", "synth", "camvid", "--out", str(tmp_path / "x"), "--n-train", "0", "--n-val", "1", "--size", "48", "96"]) == 2
     assert "at least one training image" in capsys.readouterr().err
     with pytest.raises(DataError, match="at least 32x32"):

