@@ -13,27 +13,21 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from crosscbam.data.errors import DataError
 from crosscbam.data.tree import MANIFEST, listing
+from crosscbam.io import write_json, write_text
+from crosscbam.provenance import library_versions
 
 CARD_JSON = "data_card.json"
 CARD_MD = "DATA_CARD.md"
 _SECRET_WORDS = ("password", "passwd", "token", "secret", "credential")
 
 
-def _versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for name in ("crosscbam", "cityscapesscripts", "numpy", "pillow", "opencv-python-headless"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
+#: Tools whose versions shape a prepared tree (recorded in its card).
+DATA_TOOLS = ("crosscbam", "cityscapesscripts", "numpy", "pillow", "opencv-python-headless")
 
 def _check_no_secrets(value: Any, path: str = "card") -> None:
     if isinstance(value, dict):
@@ -47,7 +41,7 @@ def _check_no_secrets(value: Any, path: str = "card") -> None:
 
 
 def _data_entries(root: Path) -> list[str]:
-    return sorted(n for n in os.listdir(root) if n not in (CARD_JSON, CARD_MD, CARD_JSON + ".tmp", MANIFEST))
+    return sorted(n for n in os.listdir(root) if n not in (CARD_JSON, CARD_MD, MANIFEST) and not n.startswith(f".{CARD_JSON}.tmp-"))
 
 
 def write_card(root: Path, card: dict[str, Any]) -> Path:
@@ -56,16 +50,14 @@ def write_card(root: Path, card: dict[str, Any]) -> Path:
     card = {
         **card,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "versions": _versions(),
+        "versions": library_versions(DATA_TOOLS),
     }
     _check_no_secrets(card)
     root.mkdir(parents=True, exist_ok=True)
     card["tree"] = listing(root, _data_entries(root))  # file names from the archives: not checked for secret words
-    (root / CARD_MD).write_text(_markdown(card))
+    write_text(_markdown(card), root / CARD_MD)
     path = root / CARD_JSON
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(card, indent=2) + "\n")
-    tmp.replace(path)  # the JSON is the workflow's marker: written last, atomically
+    write_json(card, path)  # the JSON is the workflow's marker: written last, atomically
     return path
 
 

@@ -1,10 +1,12 @@
-"""Errors of the data stage. All are ``ValueError`` subclasses: ``crosscbam.cli`` prints their one-line
-message (what is wrong and what to do) and exits with status 2."""
+"""Errors of the data stage: the project's own errors (:class:`crosscbam.errors.CrossCBAMError`), so
+``crosscbam`` prints their one-line message (what is wrong and what to do) and exits with status 2."""
 
 from __future__ import annotations
 
+from crosscbam.errors import CrossCBAMError
 
-class DataError(ValueError):
+
+class DataError(CrossCBAMError, ValueError):
     """A dataset, archive, download or file problem; the message names the file or value and the fix."""
 
 
