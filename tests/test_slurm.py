@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +33,7 @@ COMPARED = {
 }
 # Provenance (creation time, host) and wall-clock measurements differ between any two runs.
 UNCOMPARED_KEYS = {"provenance", "train_wall_s"}
+CORES = 2  # the threads of the slice's compute jobs (smoke preset), on SLURM as on this machine
 
 
 def missing_cluster() -> str | None:
@@ -75,7 +77,7 @@ def slurm_conf(tmp_path_factory):
 def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2", *args],
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", str(CORES), *args],
         capture_output=True, text=True, env=env, timeout=900,
     )
 
@@ -120,16 +122,20 @@ def test_a_dag_slice_on_slurm_matches_the_local_run(slurm_conf, tmp_path):
     experiments.write_text(EXPERIMENTS)
     on_slurm, local = tmp_path / "slurm", tmp_path / "local"
     cluster = {"SLURM_CONF": str(slurm_conf)}
-    run = snakemake(
-        on_slurm, "--profile", str(REPO / "workflow" / "profiles" / "slurm"),
+    slurm_args = (
+        "--profile", str(REPO / "workflow" / "profiles" / "slurm"),
         # this cluster has no accounts and no accounting database (hence job states from squeue); the
         # job logs are kept to tell which rule each SLURM job ran
         "--slurm-no-account", "--slurm-status-command", "squeue", "--slurm-keep-successful-logs",
         "--slurm-init-seconds-before-status-checks", "2",
-        TARGET, "--configfile", str(TINY), str(experiments), env=cluster,
     )
+    slice_args = (TARGET, "--configfile", str(TINY), str(experiments))
+    # side by side: the local run fills the SLURM run's waits (submission, status polling)
+    with ThreadPoolExecutor(2) as pool:
+        slurm_run = pool.submit(snakemake, on_slurm, *slurm_args, *slice_args, env=cluster)
+        local_run = pool.submit(snakemake, local, *slice_args)
+    run, reference = slurm_run.result(), local_run.result()
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
-    reference = snakemake(local, TARGET, "--configfile", str(TINY), str(experiments))
     assert reference.returncode == 0, (reference.stdout + reference.stderr)[-4000:]
 
     # The same DAG, and every one of its jobs a SLURM job: the plugin's logs are
@@ -140,10 +146,12 @@ def test_a_dag_slice_on_slurm_matches_the_local_run(slurm_conf, tmp_path):
     submitted = {log.stem: log.relative_to(on_slurm / ".snakemake" / "slurm_logs").parts[0] for log in slurm_logs}
     assert Counter(rule.removeprefix("rule_") for rule in submitted.values()) == jobs
     accounted = subprocess.run(
-        ["sacct", "--completion", "--noheader", "--parsable2", "--format=JobID,State"],
+        ["sacct", "--completion", "--noheader", "--parsable2", "--format=JobID,State,AllocCPUS"],
         capture_output=True, text=True, env={**os.environ, **cluster}, check=True,
     )
-    states = dict(line.split("|")[:2] for line in accounted.stdout.split())
-    assert {job: states.get(job) for job in submitted} == dict.fromkeys(submitted, "COMPLETED")
+    records = {job: (state, int(cpus)) for job, state, cpus in (line.split("|") for line in accounted.stdout.split())}
+    assert {job: records.get(job, ("absent",))[0] for job in submitted} == dict.fromkeys(submitted, "COMPLETED")
+    # the profile asks SLURM for as many CPUs as the rule's threads
+    assert {records[job][1] for job, rule in submitted.items() if rule == "rule_train"} == {CORES}
 
     assert_same_results(on_slurm, local)
