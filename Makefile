@@ -5,7 +5,7 @@ CORES ?= 2
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup browser smoke test clean
+.PHONY: setup browser slurm smoke test clean
 
 # torch first, pinned, so that nothing later pulls a multi-GB CUDA build.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -27,7 +27,19 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium is not installed: the HTML report's browser test will be skipped"
 
-test: setup browser
+# Debian's SLURM and munge for the one-node cluster of tests/test_slurm.py (installed when we may, root,
+# else that test skips), and the Snakemake SLURM executor, pinned in tools/slurm/requirements.txt.
+slurm: $(VENV)/.slurm-installed
+	@command -v slurmctld >/dev/null 2>&1 && command -v slurmd >/dev/null 2>&1 && command -v munged >/dev/null 2>&1 || \
+		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends slurmctld slurmd slurm-client munge >/dev/null; } || \
+		echo "SLURM is not installed: the SLURM test will be skipped"
+
+$(VENV)/.slurm-installed: tools/slurm/requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --disable-pip-version-check --no-deps -r tools/slurm/requirements.txt
+	touch $@
+
+test: setup browser slurm
 	pytest
 
 clean:
