@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from torch import Tensor, nn
 
 from crosscbam.models.heads import CrossCBAMHead, FCNHead, SEASPPHead, resize
+from crosscbam.models.init import init_weights
 from crosscbam.models.stdc import STDCNet, stdc_net
 from crosscbam.models.stdc_seg import STDCSegHead
 
@@ -158,4 +159,4 @@ def build_model(name: str, num_classes: int | None = None) -> CrossCBAM:
     else:
         raise ValueError(f"unknown head {variant.head!r}")
     aux = FCNHead(s4, 128, classes, in_index=1) if variant.aux_head else None
-    return CrossCBAM(backbone, head, aux)
+    return init_weights(CrossCBAM(backbone, head, aux))

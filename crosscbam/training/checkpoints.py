@@ -11,6 +11,7 @@ from torch import nn
 
 from crosscbam.models import build_model, canonical_name
 from crosscbam.models.checkpoint import CheckpointError, load_mmseg_checkpoint
+from crosscbam.models.init import set_bn_eps
 
 
 def save_atomic(obj: object, path: str | Path) -> None:
@@ -61,6 +62,8 @@ def load_trained_model(path: str | Path, variant: str | None = None) -> tuple[nn
         if variant is not None and canonical_name(variant) != stored:
             raise CheckpointError(f"checkpoint {path} holds variant {stored}, not {canonical_name(variant)}; pass the matching --variant")
         model = build_model(stored, checkpoint["num_classes"])
+        if "bn_eps" in checkpoint.get("config", {}):
+            set_bn_eps(model, checkpoint["config"]["bn_eps"])
         try:
             model.load_state_dict(checkpoint["model"])
         except RuntimeError as error:
