@@ -37,6 +37,11 @@ def _complexity(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
+    if args.table == "protocol":  # settings only: no result records
+        from crosscbam.protocol import write_protocol
+
+        write_protocol(args.csv, args.md)
+        return
     from crosscbam import reports
 
     records = reports.read_records(args.results)
@@ -148,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     complexity.set_defaults(func=_complexity)
 
     report = commands.add_parser("report", help="compile result JSONs into a table (CSV + Markdown)")
-    report.add_argument("table", choices=["table2", "table3", "table4", "table5", "table6", "complexity", "claims"])
+    report.add_argument("table", choices=["table2", "table3", "table4", "table5", "table6", "complexity", "claims", "protocol"])
     report.add_argument("--results", nargs="*", default=[], help="result JSONs (complexity, aggregated evaluation, FPS)")
     report.add_argument("--preset", required=True, help="workflow preset that produced the results")
     report.add_argument("--csv", required=True)
