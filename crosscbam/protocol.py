@@ -161,9 +161,9 @@ def write_protocol(csv_path: str | Path, md_path: str | Path) -> pd.DataFrame:
     _atomic_write(csv_path, table.to_csv(index=False))
     compact = pd.DataFrame({
         "setting": table["setting"],
-        "paper (§)": [f"{_short(p, 34)} ({s})" for p, s in zip(table["paper"], table["paper_section"])],
-        "authors' code": [_short(a, 30) for a in table["authors"]],
-        "ours (full)": [_short(o, 30) for o in table["ours"]],
+        "paper (§)": [f"{_short(p, 24)} ({s})" for p, s in zip(table["paper"], table["paper_section"])],
+        "authors' code": [_short(a, 20) for a in table["authors"]],
+        "ours (full)": [_short(o, 22) for o in table["ours"]],
         "text/code": table["text_vs_code"],
         "ours/code": table["ours_vs_code"],
     })
