@@ -134,3 +134,14 @@ def test_flip_probability_is_a_setting():
     never = TrainTransform((8, 8), (1.0, 1.0), flip_prob=0.0)(image, label, Scripted([0, 0], [1.0], [0.0]))[0]
     always = TrainTransform((8, 8), (1.0, 1.0), flip_prob=1.0)(image, label, Scripted([0, 0], [1.0], [0.999]))[0]
     assert np.array_equal(denormalize(never)[:, ::-1], denormalize(always))
+
+
+def test_resize_follows_mmseg_ratio_range_then_mmcv_rescale():
+    # MMSeg: scale = (int(128 * r), int(64 * r)) = (93, 46); mmcv.imrescale: factor = min(93 / 128, 46 / 64)
+    # = 0.71875; size = int(64 * f + 0.5) x int(128 * f + 0.5) = 46 x 92 (a plain r * size would give 47 x 93)
+    image = np.full((64, 128, 3), 100, np.uint8)
+    label = np.zeros((64, 128), np.uint8)
+    transform = TrainTransform((64, 128), (0.73, 0.73), base_size=(64, 128), flip_prob=0.0)
+    _, out_label = transform(image, label, Scripted(integers=[0, 0], uniform=[0.73], random=[0.99]))
+    labelled = (out_label != 255).numpy()
+    assert labelled.sum(axis=0).max() == 46 and labelled.sum(axis=1).max() == 92
