@@ -31,8 +31,8 @@ def authors_env() -> Path:
 
 @pytest.mark.slow
 def test_networks_loss_and_init_equal_the_authors(authors_env, capsys):
-    rows, failures = check.run_check(authors_env)
+    rows, augmentation, failures = check.run_check(authors_env)
     with capsys.disabled():
-        print("\n" + check.format_table(rows))
+        print("\n" + check.format_table(rows), augmentation)
     assert {row["network"] for row in rows} == {network.ours for network in check.NETWORKS}
     assert not failures, failures

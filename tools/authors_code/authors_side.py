@@ -8,7 +8,8 @@ gives every parameter and every BatchNorm statistic random values, and records o
 the decode head's and the auxiliary head's raw logits (``forward="full"``: the decode head built
 with the commented-out config's channels and inputs and wired as the commented-out '#channels-256'
 forward of ``cross_cbam_bisenet.py``, DESIGN.md §2; ``"live"``: the live config and forward), and the sum of both heads' ``losses()`` on random labels.
-Only torch, mmcv and the fork are imported here; nothing from crosscbam.
+With ``augment`` samples it also runs their effective training pipeline on them. Only torch, numpy,
+mmcv and the fork are imported here; nothing from crosscbam.
 """
 
 from __future__ import annotations
@@ -39,6 +40,31 @@ def install_shims() -> None:
 
     ops.__getattr__ = attribute  # type: ignore[attr-defined]
     sys.modules["mmcv.ops"] = ops
+    # mmseg.datasets imports prettytable for its evaluation tables, which are not used here
+    tables = types.ModuleType("prettytable")
+    tables.PrettyTable = object  # type: ignore[attr-defined]
+    sys.modules.setdefault("prettytable", tables)
+
+
+def augment(package: Path, samples: list[dict]) -> list[dict]:
+    """Their effective training pipeline (``data.train.pipeline`` of the config, after loading) on
+    each given BGR image and label, with ``numpy.random`` seeded per sample."""
+    import numpy as np
+    from mmcv import Config
+    from mmseg.datasets.pipelines import Compose
+
+    cfg = Config.fromfile(str(package / CONFIG))
+    steps = [step for step in cfg.data.train.pipeline if step["type"] not in ("LoadImageFromFile", "LoadAnnotations", "DefaultFormatBundle", "Collect")]
+    pipeline = Compose(steps)
+    out = []
+    for sample in samples:
+        image, label = sample["bgr"].numpy(), sample["label"].numpy()
+        np.random.seed(sample["seed"])
+        result = pipeline({"img": image, "gt_semantic_seg": label, "seg_fields": ["gt_semantic_seg"], "img_fields": ["img"],
+                           "img_shape": image.shape, "ori_shape": image.shape, "pad_shape": image.shape, "scale_factor": 1.0})
+        out.append({"image": torch.from_numpy(result["img"].copy()), "label": torch.from_numpy(result["gt_semantic_seg"].copy()),
+                    "steps": [step["type"] for step in steps], "ratio_range": [list(s["ratio_range"]) for s in steps if "ratio_range" in s]})
+    return out
 
 
 def full_decode(head, features):
@@ -78,7 +104,7 @@ def run(package: Path, request: dict) -> dict:
     from mmseg.models import build_segmentor
 
     results = {}
-    for spec in request["networks"]:
+    for spec in request.get("networks", []):
         cfg = Config.fromfile(str(package / CONFIG))
         cfg.model.backbone.stdc_type = spec["stdc_type"]
         cfg.model.decode_head.dilations = tuple(spec["dilations"])
@@ -115,6 +141,8 @@ def run(package: Path, request: dict) -> dict:
             "loss": float(loss),
             "loss_parts": {k: float(v) for k, v in losses.items() if "loss" in k},
         }
+    if request.get("augment_file"):
+        results["augment"] = augment(package, torch.load(request["augment_file"], weights_only=True))
     return results
 
 

@@ -9,6 +9,8 @@ dilation set; the full decoder and the live SE-ASPP-only forward) it compares, o
   with the same weights (``load_mmseg_checkpoint``), on the same random batch (raw head outputs);
 * loss: the sum of their decode-head and auxiliary-head ``losses()`` and our ``PaperLoss`` on the
   same logits and labels;
+* augmentation: their effective training pipeline and our full-preset transform on the same
+  1024x2048 images with the same numpy seeds (same draws in the same order);
 * init: per-tensor standard deviation of a fresh model of theirs (``init_weights()``) and of ours,
   tensor by tensor; constant tensors (biases, BatchNorm) must be identical.
 
@@ -27,21 +29,27 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+import numpy as np
 import torch
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from crosscbam.data.transforms import TrainTransform, denormalize  # noqa: E402
 from crosscbam.models import build_model  # noqa: E402
 from crosscbam.models.checkpoint import load_mmseg_checkpoint  # noqa: E402
-from crosscbam.training import PaperLoss  # noqa: E402
+from crosscbam.training import PaperLoss, make_config  # noqa: E402
 
 DEFAULT_ENV = Path(os.environ.get("AUTHORS_ENV", Path.home() / ".cache" / "crosscbam-authors"))
 LOGIT_TOLERANCE = 1e-4  # max |ours - theirs| / max |theirs|, float32 through ~30 layers
 LOSS_TOLERANCE = 1e-5  # relative
 STD_TOLERANCE = 0.10  # relative, tensors of at least STD_MIN_ELEMENTS elements
 STD_MIN_ELEMENTS = 4096
+# mean |ours - theirs| of augmented pixels on the 0-255 scale: our resize+crop is one warpAffine
+# (values within 1 of cv2.resize then crop), which the photometric steps can amplify at some pixels
+AUGMENT_MEAN_TOLERANCE = 0.5
 
 # Modules the authors' CrosseCbamHead builds that the given forward never uses.
 _UNUSED_FULL = ("decode_head.last_conv.",)
@@ -72,14 +80,52 @@ NETWORKS = (
 )
 
 
-def authors_results(env: Path, networks: tuple[Network, ...], size: tuple[int, int], seed: int) -> dict:
-    """Run ``authors_side.py`` with the authors' interpreter; its results per network."""
+def augmentation_samples(count: int, seed: int) -> list[dict]:
+    """Smooth random 1024x2048 BGR images with labels of a few large regions (so that the
+    cat_max_ratio retry has something to decide), one numpy seed each."""
+    generator = np.random.default_rng(seed)
+    samples = []
+    for index in range(count):
+        small = generator.integers(0, 256, (16, 32, 3), dtype=np.uint8)
+        bgr = cv2.resize(small, (2048, 1024), interpolation=cv2.INTER_CUBIC)
+        label = np.full((1024, 2048), generator.integers(0, 19), np.uint8)
+        for _ in range(int(generator.integers(0, 4))):
+            y, x = generator.integers(0, 1024), generator.integers(0, 2048)
+            label[y : y + int(generator.integers(100, 600)), x : x + int(generator.integers(100, 1200))] = generator.integers(0, 19)
+        label[:40] = 255
+        samples.append({"bgr": torch.from_numpy(bgr), "label": torch.from_numpy(label), "seed": seed * 1000 + index})
+    return samples
+
+
+class LegacyNumpy:
+    """Our transforms' generator interface over ``numpy.random.RandomState``: the draws MMSeg's
+    pipeline makes from the same seed, in the same order."""
+
+    def __init__(self, seed: int) -> None:
+        self.state = np.random.RandomState(seed)
+
+    def integers(self, low: int, high: int | None = None) -> int:
+        return self.state.randint(low, high)
+
+    def uniform(self, low: float, high: float) -> float:
+        return self.state.uniform(low, high)
+
+    def random(self) -> float:
+        return self.state.rand()
+
+
+def authors_results(env: Path, networks: tuple[Network, ...], size: tuple[int, int], seed: int,
+                    samples: list[dict] | None = None) -> dict:
+    """Run ``authors_side.py`` with the authors' interpreter; its results per network (and ``"augment"``)."""
     python = env / "venv" / "bin" / "python"
     request = {"seed": seed, "batch": 2, "size": list(size),
                "networks": [{"name": n.ours, "stdc_type": n.stdc_type, "dilations": list(n.dilations), "forward": n.forward}
                             for n in networks]}
     with tempfile.TemporaryDirectory() as folder:
         request_path, out_path = Path(folder) / "request.json", Path(folder) / "authors.pt"
+        if samples:
+            request["augment_file"] = str(Path(folder) / "samples.pt")
+            torch.save(samples, request["augment_file"])
         request_path.write_text(json.dumps(request))
         command = [str(python), str(Path(__file__).with_name("authors_side.py")), str(env / "package"), str(request_path), str(out_path)]
         done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
@@ -120,6 +166,25 @@ def compare_init(network: Network, theirs_init: dict, seed: int) -> tuple[int, f
     return compared, worst, differing
 
 
+def compare_augmentation(theirs: list[dict], samples: list[dict]) -> dict:
+    """Our full-preset train transform against their pipeline on the same images and seeds."""
+    config = make_config("M1", "cityscapes", "-", "-", preset="full")
+    transform = TrainTransform(config.crop_size, config.scale_range, config.base_size, config.cat_max_ratio,
+                               config.flip_prob, config.photometric)
+    image_errors, label_mismatch = [], 0
+    for sample, result in zip(samples, theirs):
+        rgb = np.ascontiguousarray(sample["bgr"].numpy()[:, :, ::-1])
+        image, label = transform(rgb, sample["label"].numpy(), LegacyNumpy(sample["seed"]))
+        their_image = torch.from_numpy(denormalize(result["image"].permute(2, 0, 1))).int()
+        valid = label != 255  # padding: both 0 after normalisation
+        difference = (torch.from_numpy(denormalize(image)).int() - their_image).abs()[valid]
+        image_errors.append(difference.float())
+        label_mismatch += int((label != result["label"].long()).sum())
+    errors = torch.cat(image_errors).numpy()
+    return {"samples": len(samples), "mean": float(errors.mean()), "p99": float(np.percentile(errors, 99)),
+            "label_mismatch": label_mismatch, "steps": theirs[0]["steps"], "ratio_range": theirs[0]["ratio_range"]}
+
+
 def check_citations(package: Path, facts_path: Path = REPO / "crosscbam" / "authors_code.yaml") -> list[str]:
     """Citations of ``recipe`` facts into the package that do not point at a non-empty line."""
     bad = []
@@ -134,9 +199,10 @@ def check_citations(package: Path, facts_path: Path = REPO / "crosscbam" / "auth
 
 
 def run_check(env: Path = DEFAULT_ENV, networks: tuple[Network, ...] = NETWORKS, size: tuple[int, int] = (64, 128),
-              seed: int = 0) -> tuple[list[dict], list[str]]:
-    """Rows of the equivalence table and the list of failures (empty: equivalent)."""
-    results = authors_results(env, networks, size, seed)
+              seed: int = 0, augmentation_count: int = 4) -> tuple[list[dict], dict, list[str]]:
+    """Rows of the network table, the augmentation comparison, and the failures (empty: equivalent)."""
+    samples = augmentation_samples(augmentation_count, seed)
+    results = authors_results(env, networks, size, seed, samples)
     rows, failures = [], []
     criterion = PaperLoss()
     for network in networks:
@@ -160,8 +226,14 @@ def run_check(env: Path = DEFAULT_ENV, networks: tuple[Network, ...] = NETWORKS,
             failures.append(f"{network.ours}: loss {ours_loss:.6f} vs theirs {theirs['loss']:.6f}")
         if worst > STD_TOLERANCE or differing:
             failures.append(f"{network.ours}: init differs (worst std ratio {worst:.1%}; constants {differing[:3]})")
+    augmentation = compare_augmentation(results["augment"], samples)
+    if augmentation["label_mismatch"] or augmentation["mean"] > AUGMENT_MEAN_TOLERANCE:
+        failures.append(f"augmentation differs: {augmentation}")
+    facts = yaml.safe_load((REPO / "crosscbam" / "authors_code.yaml").read_text())["recipe"]
+    if augmentation["ratio_range"] != [facts["resize_ratio"]["value"]]:
+        failures.append(f"their effective resize ratio {augmentation['ratio_range']} is not the cited {facts['resize_ratio']['value']}")
     failures += [f"citation points at nothing: {item}" for item in check_citations(env / "package")]
-    return rows, failures
+    return rows, augmentation, failures
 
 
 def format_table(rows: list[dict]) -> str:
@@ -182,8 +254,11 @@ def main() -> int:
     if not (args.env / "venv" / "bin" / "python").exists():
         print(f"no authors' environment in {args.env}; run tools/authors_code/setup.sh (AUTHORS_ENV={args.env})", file=sys.stderr)
         return 2
-    rows, failures = run_check(args.env)
+    rows, augmentation, failures = run_check(args.env)
     print(format_table(rows))
+    print(f"augmentation ({augmentation['samples']} images 1024x2048, their {' -> '.join(augmentation['steps'])}, "
+          f"ratio {augmentation['ratio_range'][0]}): pixels mean |diff| {augmentation['mean']:.3f}, "
+          f"99th pct {augmentation['p99']:.0f} (0-255), label mismatches {augmentation['label_mismatch']}")
     print(f"tolerances: logits {LOGIT_TOLERANCE:g} (max abs diff / max abs), loss {LOSS_TOLERANCE:g} relative, "
           f"init std {STD_TOLERANCE:.0%} (tensors >= {STD_MIN_ELEMENTS} elements), constants exact")
     for failure in failures:
