@@ -1,10 +1,11 @@
 """The training loop (paper Sec. 4.2, authors' recipe): SGD + poly schedule, CE on the decode head +
 focal loss on the auxiliary head.
 
-One code path from a 2-core CPU (single process) to multi-GPU nodes (``torchrun``: DDP, per-GPU BN as
-the authors or SyncBN, automatic mixed precision). Resumable: re-running the same command continues from the last
-checkpoint, which holds model, optimizer, scheduler, scaler, RNG and data-order state; on a CPU with
-a fixed seed a resumed run ends with the same weights as an uninterrupted one.
+One code path from a 2-core CPU (single process) to multi-GPU nodes (``torchrun``: DDP with per-GPU
+BatchNorm as the authors, or SyncBN; optional mixed precision). Resumable: re-running the same
+command continues from the last checkpoint, which holds model, optimizer, scheduler, scaler, RNG and
+data-order state; on a CPU with a fixed seed a resumed run ends with the same weights as an
+uninterrupted one.
 """
 
 from __future__ import annotations
@@ -125,7 +126,6 @@ def make_loader(dataset: Dataset, config: TrainConfig, start_iteration: int = 0,
                       generator=torch.Generator().manual_seed(config.seed), persistent_workers=config.workers > 0)
 
 
-
 def _num_classes(dataset_name: str) -> int:
     from crosscbam.data import DATASETS
 
@@ -230,6 +230,8 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             main, aux = model(images)
+        # the model returns logits already resized to the crop (= label) size; the loss's own resize
+        # is then the identity, so this equals the authors' loss on the raw head outputs
         loss, parts = criterion(main.float(), None if aux is None else aux.float(), labels)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss is {loss.item()} at iteration {iteration}; lower lr (now {scheduler.get_last_lr()[0]:.3g})")
