@@ -24,7 +24,7 @@ def authors_env() -> Path:
         except subprocess.TimeoutExpired:
             pytest.skip("setting up the authors' environment took more than 20 minutes")
         if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+            reason = ((done.stderr + done.stdout).strip().splitlines() or [f"setup.sh exited with {done.returncode}"])[-1]
             pytest.skip(f"the authors' environment cannot be set up here: {reason}")
     return env
 

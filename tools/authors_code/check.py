@@ -15,7 +15,7 @@ dilation set; the full decoder and the live SE-ASPP-only forward) it compares, o
   tensor by tensor; constant tensors (biases, BatchNorm) must be identical.
 
 It also checks that every citation of ``crosscbam/authors_code.yaml`` points at an existing,
-non-empty line of their package. Prints a short table; exits 1 when something differs.
+non-empty line of their package or of mmcv. Prints a short table; exits 1 when something differs.
 """
 
 from __future__ import annotations
@@ -185,13 +185,18 @@ def compare_augmentation(theirs: list[dict], samples: list[dict]) -> dict:
             "label_mismatch": label_mismatch, "steps": theirs[0]["steps"], "ratio_range": theirs[0]["ratio_range"]}
 
 
-def check_citations(package: Path, facts_path: Path = REPO / "crosscbam" / "authors_code.yaml") -> list[str]:
-    """Citations of ``recipe`` facts into the package that do not point at a non-empty line."""
+def check_citations(env: Path, facts_path: Path = REPO / "crosscbam" / "authors_code.yaml") -> list[str]:
+    """Citations of ``recipe`` facts (into the fork or into mmcv) that do not point at a non-empty line."""
+    roots = {"mmseg/": env / "package"}
+    roots.update({"mmcv/": site.parent for site in (env / "venv" / "lib").glob("python*/site-packages/mmcv")})
     bad = []
     for key, fact in yaml.safe_load(facts_path.read_text())["recipe"].items():
-        if "file" not in fact or not fact["file"].startswith("mmseg/"):
+        root = next((folder for prefix, folder in roots.items() if fact.get("file", "").startswith(prefix)), None)
+        if root is None:
+            if "file" in fact:
+                bad.append(f"{key}: {fact['file']} (no such package here)")
             continue
-        path = package / fact["file"]
+        path = root / fact["file"]
         lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
         if not 0 < fact["line"] <= len(lines) or not lines[fact["line"] - 1].strip():
             bad.append(f"{key}: {fact['file']}:{fact['line']}")
@@ -232,7 +237,7 @@ def run_check(env: Path = DEFAULT_ENV, networks: tuple[Network, ...] = NETWORKS,
     facts = yaml.safe_load((REPO / "crosscbam" / "authors_code.yaml").read_text())["recipe"]
     if augmentation["ratio_range"] != [facts["resize_ratio"]["value"]]:
         failures.append(f"their effective resize ratio {augmentation['ratio_range']} is not the cited {facts['resize_ratio']['value']}")
-    failures += [f"citation points at nothing: {item}" for item in check_citations(env / "package")]
+    failures += [f"citation points at nothing: {item}" for item in check_citations(env)]
     return rows, augmentation, failures
 
 
