@@ -116,6 +116,7 @@ def test_augmentation_is_a_function_of_seed_epoch_and_index(tree):
     assert not torch.equal(other_seed[0][0], first[0][0])
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")
 def test_training_batches_do_not_depend_on_the_number_of_workers(tree):
     from crosscbam.training import make_config
     from crosscbam.training.trainer import make_loader
