@@ -5,7 +5,7 @@ CORES ?= 2
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup browser slurm smoke test clean
+.PHONY: setup browser slurm smoke test authors-check clean
 
 # torch first, pinned, so that nothing later pulls a multi-GB CUDA build.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -41,6 +41,12 @@ $(VENV)/.slurm-installed: tools/slurm/requirements.txt $(VENV)/.installed
 
 test: setup browser slurm
 	pytest
+
+# Our networks, loss and initialisation against the authors' MMSeg fork (set up in ~/.cache/crosscbam-authors,
+# or AUTHORS_ENV); prints an equivalence table. tests/test_authors_check.py runs the same check under `make test`.
+authors-check: setup
+	bash tools/authors_code/setup.sh
+	python tools/authors_code/check.py
 
 clean:
 	rm -rf logs .snakemake

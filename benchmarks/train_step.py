@@ -13,7 +13,7 @@ import time
 import torch
 
 from crosscbam.models import build_model
-from crosscbam.training.losses import SegmentationLoss
+from crosscbam.training import PaperLoss
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     torch.manual_seed(0)
     model = build_model(args.variant).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    criterion = SegmentationLoss()
+    criterion = PaperLoss()
     for batch in args.batches:
         images = torch.randn(batch, 3, *args.size)
         labels = torch.randint(0, 19, (batch, *args.size))

@@ -218,7 +218,9 @@ def ordered(a: Q, direction: str) -> Q:
 
 
 def contains(a: Q, items: list) -> Q:
-    """Whether a list holds every one of ``items``."""
+    """Whether a list holds every one of ``items`` (or a text names each of them)."""
+    if isinstance(a.value, str):
+        return Q(all(str(item) in a.value for item in items), f"{a.text} names {', '.join(map(str, items))}")
     return Q(set(map(str, items)) <= set(map(str, a.value)), f"{a.text} holds {', '.join(map(str, items))}")
 
 

@@ -41,6 +41,11 @@ def _complexity(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
+    if args.table == "protocol":  # settings only: no result records
+        from crosscbam.protocol import write_protocol
+
+        write_protocol(args.csv, args.md)
+        return
     from crosscbam import reports
 
     if args.table == "claims":
@@ -143,8 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     complexity.set_defaults(func=_complexity)
 
     report = commands.add_parser("report", help="compile result JSONs into a table (CSV + Markdown)")
-    report.add_argument("table", choices=[*TABLES, "complexity", "claims", "claims-ours"],
-                        help="claims: the paper-side audit (needs no --results); claims-ours: the claims against our results")
+    report.add_argument("table", choices=[*TABLES, "complexity", "claims", "claims-ours", "protocol"],
+                        help="claims: the paper-side audit and protocol: the training settings (need no --results); "
+                             "claims-ours: the claims against our results")
     report.add_argument("--results", nargs="*", default=[], help="result JSONs (complexity, aggregated evaluation, FPS)")
     report.add_argument("--preset", help="workflow preset that produced the results (all but claims)")
     report.add_argument("--csv", required=True)

@@ -68,7 +68,7 @@ def test_train_transform_equals_resize_then_crop_then_flip(ratio, flip):
     rng = np.random.default_rng(0)
     image = cv2.GaussianBlur((rng.random((64, 128, 3)) * 255).astype(np.uint8), (5, 5), 2)
     label = rng.integers(0, 19, (64, 128)).astype(np.uint8)
-    out_image, out_label = TrainTransform((32, 64), (ratio, ratio), flip=flip)(image, label, Fixed(ratio, 5, 7, flip))
+    out_image, out_label = TrainTransform((32, 64), (ratio, ratio))(image, label, Fixed(ratio, 5, 7, flip))
     nh, nw = int(64 * ratio + 0.5), int(128 * ratio + 0.5)
     y0, x0 = min(5, nh - 32), min(7, nw - 64)
     ref = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)[y0:y0 + 32, x0:x0 + 64]
@@ -83,7 +83,7 @@ def test_train_transform_equals_resize_then_crop_then_flip(ratio, flip):
 def test_small_images_are_padded_with_ignore():
     image = np.full((64, 128, 3), 200, np.uint8)
     label = np.zeros((64, 128), np.uint8)
-    out_image, out_label = TrainTransform((64, 128), (0.5, 0.5), flip=False)(image, label, np.random.default_rng(0))
+    out_image, out_label = TrainTransform((64, 128), (0.5, 0.5), flip_prob=0.0)(image, label, np.random.default_rng(0))
     assert out_image.shape == (3, 64, 128) and out_label.shape == (64, 128)
     assert (out_label[:32, :64] == 0).all() and (out_label[32:] == 255).all() and (out_label[:, 64:] == 255).all()
     assert (out_image[:, 32:] == 0).all() and (out_image[:, :32, :64] > 0).all()
@@ -92,7 +92,7 @@ def test_small_images_are_padded_with_ignore():
 def test_ratio_is_relative_to_base_size():
     image = np.random.default_rng(1).integers(0, 255, (64, 128, 3), dtype=np.uint8)
     label = np.zeros((64, 128), np.uint8)
-    out_image, out_label = TrainTransform((32, 64), (1.0, 1.0), base_size=(32, 64), flip=False)(image, label, np.random.default_rng(0))
+    out_image, out_label = TrainTransform((32, 64), (1.0, 1.0), base_size=(32, 64), flip_prob=0.0)(image, label, np.random.default_rng(0))
     ref = cv2.resize(image, (64, 32), interpolation=cv2.INTER_LINEAR)
     assert np.abs(denormalize(out_image).astype(int) - ref).max() <= 1 and (out_label == 0).all()
 
@@ -103,23 +103,40 @@ def test_eval_transform_resizes_the_image_only(tree):
     assert image.shape == (3, 32, 64) and label.shape == (64, 128)
 
 
-def test_augmentation_is_deterministic_per_seed_epoch_index_and_worker_independent(tree):
-    transform = TrainTransform((32, 64), (0.5, 2.0), base_size=(64, 128))
+def test_augmentation_is_a_function_of_seed_epoch_and_index(tree):
+    transform = TrainTransform((32, 64), (0.5, 2.0), base_size=(64, 128), cat_max_ratio=0.75, photometric=True)
     ds = build_dataset("cityscapes", tree, "train", transform=transform, seed=3)
     first = [ds[i] for i in range(len(ds))]
-    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, [ds[i] for i in range(len(ds))]))
-    ds.set_epoch(1)
-    second = [ds[i] for i in range(len(ds))]
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, [ds.sample(i, 0) for i in range(len(ds))]))
+    second = [ds.sample(i, 1) for i in range(len(ds))]
     assert not all(torch.equal(a[0], b[0]) for a, b in zip(first, second))
+    ds.set_epoch(1)
+    assert torch.equal(ds[0][0], second[0][0])
     other_seed = build_dataset("cityscapes", tree, "train", transform=transform, seed=4)
     assert not torch.equal(other_seed[0][0], first[0][0])
-    ds.set_epoch(0)
-    loader = DataLoader(ds, batch_size=2, num_workers=2, persistent_workers=True)
-    images = torch.cat([batch[0] for batch in loader])
-    assert torch.equal(images, torch.stack([item[0] for item in first]))
-    ds.set_epoch(1)  # reaches the persistent workers
-    images = torch.cat([batch[0] for batch in loader])
-    assert torch.equal(images, torch.stack([item[0] for item in second]))
+
+
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")
+def test_training_batches_do_not_depend_on_the_number_of_workers(tree):
+    from crosscbam.training import make_config
+    from crosscbam.training.trainer import make_loader
+
+    transform = TrainTransform((32, 64), (0.5, 2.0), base_size=(64, 128), cat_max_ratio=0.75, photometric=True)
+    ds = build_dataset("cityscapes", tree, "trainval", transform=transform, seed=3)
+    batches = {}
+    for workers in (0, 4):
+        config = make_config("M1", "cityscapes", str(tree), "unused", overrides=["batch_size=2", f"workers={workers}"])
+        loader = iter(make_loader(ds, config))
+        # several epochs in flight at once across the workers
+        batches[workers] = [next(loader) for _ in range(3 * len(ds) // 2)]
+    for (image0, label0), (image4, label4) in zip(batches[0], batches[4]):
+        assert torch.equal(image0, image4) and torch.equal(label0, label4)
+
+
+def test_trainval_is_train_then_val(tree):
+    train, val = build_dataset("cityscapes", tree, "train"), build_dataset("cityscapes", tree, "val")
+    trainval = build_dataset("cityscapes", tree, "trainval")
+    assert trainval.samples == train.samples + val.samples and len(trainval) == len(train) + len(val) > len(train)
 
 
 @pytest.fixture

@@ -5,46 +5,114 @@ import pytest
 import torch
 
 from crosscbam.metrics import ConfusionMatrix
-from crosscbam.training.losses import SegmentationLoss, cross_entropy, focal_loss
+from crosscbam.training import PaperLoss
+from crosscbam.training.losses import cross_entropy, sigmoid_focal_loss
 from crosscbam.training.schedule import poly_lr
 
 
 def two_pixel_case():
-    # pixel 0: logits (ln 3, 0) -> p(class 0) = 0.75, label 0; pixel 1: label 1 with p = 0.25; pixel 2 ignored
+    # pixel 0: logits (ln 3, 0) -> softmax p(class 0) = 0.75, label 0; pixel 1: label 1 with p = 0.25; pixel 2 ignored
     logits = torch.tensor([[math.log(3), 0.0], [math.log(3), 0.0], [5.0, -5.0]]).T.reshape(1, 2, 1, 3)
     target = torch.tensor([[[0, 1, 255]]])
     return logits, target
 
 
-def test_cross_entropy_and_focal_loss_by_hand():
-    logits, target = two_pixel_case()
-    assert cross_entropy(logits, target).item() == pytest.approx((-math.log(0.75) - math.log(0.25)) / 2)
-    expected_focal = (-(0.25**2) * math.log(0.75) - (0.75**2) * math.log(0.25)) / 2
-    assert focal_loss(logits, target, gamma=2.0).item() == pytest.approx(expected_focal)
-    assert focal_loss(logits, target, gamma=0.0).item() == pytest.approx(cross_entropy(logits, target).item())
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
 
 
-def test_combined_loss_weights_main_and_aux():
+def focal_term(logit: float, is_target: bool, gamma: float = 2.0, alpha: float = 0.5) -> float:
+    """One binary focal term of MMSeg 0.23's py_sigmoid_focal_loss, written out."""
+    p = sigmoid(logit)
+    if is_target:
+        return -alpha * (1 - p) ** gamma * math.log(p)
+    return -(1 - alpha) * p**gamma * math.log(1 - p)
+
+
+def reference_loss(main: np.ndarray, aux: np.ndarray, labels: np.ndarray, gamma: float = 2.0, alpha: float = 0.5) -> float:
+    """The authors' decode-head CE + auxiliary-head focal loss by explicit loops (logits already at label size)."""
+    batch, classes, height, width = main.shape
+    ce_sum, focal_sum = 0.0, 0.0
+    for b in range(batch):
+        for y in range(height):
+            for x in range(width):
+                label = int(labels[b, y, x])
+                if label == 255:
+                    continue
+                row = main[b, :, y, x].astype(np.float64)
+                ce_sum += -(row[label] - row.max() - math.log(np.exp(row - row.max()).sum()))
+                focal_sum += sum(focal_term(float(aux[b, c, y, x]), c == label, gamma, alpha) for c in range(classes))
+    pixels = batch * height * width
+    return ce_sum / pixels + focal_sum / (pixels * classes)
+
+
+def test_cross_entropy_averages_over_all_pixels_like_mmseg():
     logits, target = two_pixel_case()
-    ce = (-math.log(0.75) - math.log(0.25)) / 2
-    fl = (-(0.25**2) * math.log(0.75) - (0.75**2) * math.log(0.25)) / 2
-    total, parts = SegmentationLoss(alpha=0.3, gamma=2.0, aux_weight=0.4)(logits, logits, target)
-    assert total.item() == pytest.approx(0.3 * ce + 0.7 * fl + 0.4 * ce)
-    assert set(parts) == {"loss_ce", "loss_focal", "loss_aux"}
-    total_no_aux, parts = SegmentationLoss(alpha=1.0)(logits, None, target)
-    assert total_no_aux.item() == pytest.approx(ce) and "loss_aux" not in parts
+    # avg_non_ignore=False: the ignored pixel counts in the denominator
+    assert cross_entropy(logits, target).item() == pytest.approx((-math.log(0.75) - math.log(0.25)) / 3)
+
+
+def test_sigmoid_focal_loss_by_hand():
+    logits, target = two_pixel_case()
+    terms = [focal_term(math.log(3), True), focal_term(0.0, False), focal_term(math.log(3), False), focal_term(0.0, True)]
+    assert sigmoid_focal_loss(logits, target).item() == pytest.approx(sum(terms) / (3 * 2))
+    # gamma 0, alpha 0.5: half the mean binary cross-entropy over labelled pixels x classes
+    bce = [-math.log(sigmoid(math.log(3))), -math.log(1 - 0.5), -math.log(1 - sigmoid(math.log(3))), -math.log(0.5)]
+    assert sigmoid_focal_loss(logits, target, gamma=0.0).item() == pytest.approx(0.5 * sum(bce) / 6)
+
+
+def test_paper_loss_is_decode_ce_plus_aux_focal_on_random_tensors():
+    generator = torch.Generator().manual_seed(0)
+    main = torch.randn(2, 5, 6, 7, generator=generator) * 3
+    aux = torch.randn(2, 5, 6, 7, generator=generator) * 3
+    labels = torch.randint(0, 5, (2, 6, 7), generator=generator)
+    labels[0, :2] = 255
+    total, parts = PaperLoss()(main, aux, labels)
+    expected = reference_loss(main.numpy(), aux.numpy(), labels.numpy())
+    assert total.item() == pytest.approx(expected, rel=1e-5)
+    assert set(parts) == {"loss_ce", "loss_focal"}
+    weighted, _ = PaperLoss(main_weight=0.25, aux_weight=2.0)(main, aux, labels)
+    assert weighted.item() == pytest.approx(0.25 * parts["loss_ce"] + 2.0 * parts["loss_focal"], rel=1e-5)
+
+
+def test_raw_logits_are_resized_bilinearly_to_the_labels():
+    # a 2x2 map that is constant per class stays constant when upsampled: the loss is known by hand
+    main = torch.tensor([math.log(3), 0.0]).view(1, 2, 1, 1).expand(1, 2, 2, 2).contiguous()
+    labels = torch.zeros(1, 8, 8, dtype=torch.int64)
+    labels[0, :, 4:] = 1
+    labels[0, 0] = 255
+    total, parts = PaperLoss()(main, main, labels)
+    labelled = 7 * 8
+    assert parts["loss_ce"] == pytest.approx(28 * (-math.log(0.75) - math.log(0.25)) / 64)
+    focal_0 = focal_term(math.log(3), True) + focal_term(0.0, False)
+    focal_1 = focal_term(math.log(3), False) + focal_term(0.0, True)
+    assert parts["loss_focal"] == pytest.approx(labelled / 2 * (focal_0 + focal_1) / (64 * 2))
+    # a non-constant map: the loss equals the loss of the explicitly upsampled logits
+    generator = torch.Generator().manual_seed(1)
+    raw = torch.randn(1, 3, 3, 4, generator=generator)
+    labels = torch.randint(0, 3, (1, 12, 16), generator=generator)
+    up = torch.nn.functional.interpolate(raw, size=(12, 16), mode="bilinear", align_corners=False)
+    assert PaperLoss()(raw, raw, labels)[0].item() == pytest.approx(reference_loss(up.numpy(), up.numpy(), labels.numpy()), rel=1e-5)
+
+
+def test_no_aux_head_means_cross_entropy_only():
+    logits, target = two_pixel_case()
+    total, parts = PaperLoss()(logits, None, target)
+    assert total.item() == pytest.approx(parts["loss_ce"]) and "loss_focal" not in parts
 
 
 def test_all_ignored_gives_zero_not_nan():
     logits = torch.randn(1, 3, 2, 2, requires_grad=True)
-    total, _ = SegmentationLoss()(logits, logits, torch.full((1, 2, 2), 255))
+    total, _ = PaperLoss()(logits, logits, torch.full((1, 2, 2), 255))
     total.backward()
     assert total.item() == 0.0 and torch.isfinite(logits.grad).all()
 
 
 def test_bad_loss_settings_are_refused():
-    with pytest.raises(ValueError, match="alpha"):
-        SegmentationLoss(alpha=1.5)
+    with pytest.raises(ValueError, match="focal_alpha"):
+        PaperLoss(focal_alpha=1.5)
+    with pytest.raises(ValueError, match="focal_gamma"):
+        PaperLoss(focal_gamma=-1.0)
 
 
 def test_poly_schedule_values():

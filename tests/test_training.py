@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from crosscbam.training import make_config, train
 from crosscbam.training.trainer import ResumableBatchSampler
@@ -47,7 +48,7 @@ def test_training_writes_metrics_and_a_final_checkpoint(tmp_path):
     final = train(tiny_config(tmp_path / "run"), dataset=BlobDataset(), num_classes=2)
     lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [r["iteration"] for r in lines] == [1, 2, 3, 4, 5, 6]
-    assert {"loss", "loss_ce", "loss_focal", "loss_aux", "lr", "images_per_s"} <= set(lines[0])
+    assert {"loss", "loss_ce", "loss_focal", "lr", "images_per_s"} <= set(lines[0])
     assert lines[0]["lr"] > lines[-1]["lr"]
     checkpoint = torch.load(final, map_location="cpu", weights_only=True)
     assert checkpoint["variant"] == "M1-c128" and checkpoint["iteration"] == 6 and "optimizer" not in checkpoint
@@ -55,6 +56,69 @@ def test_training_writes_metrics_and_a_final_checkpoint(tmp_path):
     before = final.stat().st_mtime_ns
     assert train(tiny_config(tmp_path / "run"), dataset=BlobDataset(), num_classes=2) == final  # complete: no-op
     assert final.stat().st_mtime_ns == before
+
+
+def mmcv_poly(iteration: int, max_iters: int, base_lr: float = 0.01, min_lr: float = 1e-4, power: float = 0.9) -> float:
+    """mmcv 1.5 PolyLrUpdaterHook.get_lr (authors' schedule, no warm-up), iteration 0-based."""
+    return (base_lr - min_lr) * (1 - iteration / max_iters) ** power + min_lr
+
+
+def test_every_iteration_uses_the_authors_poly_schedule(tmp_path):
+    config = tiny_config(tmp_path / "run", iterations=7, lr=0.01, min_lr=1e-4, warmup_iters=0)
+    seen = []
+    original_step = torch.optim.SGD.step
+
+    def record(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original_step(self, *args, **kwargs)
+
+    torch.optim.SGD.step = record
+    try:
+        train(config, dataset=BlobDataset(), num_classes=2)
+    finally:
+        torch.optim.SGD.step = original_step
+    expected = [mmcv_poly(i, 7) for i in range(7)]
+    assert seen == pytest.approx(expected, rel=1e-12)
+    logged = [json.loads(line)["lr"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert logged == pytest.approx(expected, rel=1e-12)
+
+
+AUTHORS = yaml.safe_load((REPO / "crosscbam" / "authors_code.yaml").read_text())["recipe"]
+
+
+def test_full_preset_is_the_authors_recipe(tmp_path):
+    config = make_config("M1", "cityscapes", str(tmp_path), str(tmp_path / "out"), preset="full")
+    fact = {key: entry["value"] for key, entry in AUTHORS.items()}
+    assert (config.main_loss_weight, config.aux_loss_weight) == (fact["loss_decode_weight"], fact["loss_auxiliary_weight"])
+    assert (config.focal_gamma, config.focal_alpha) == (fact["focal_gamma"], fact["focal_alpha"])
+    assert (config.lr, config.momentum, config.weight_decay) == (fact["lr"], fact["momentum"], fact["weight_decay"])
+    assert (config.power, config.min_lr, config.warmup_iters) == (fact["poly_power"], fact["min_lr"], fact["warmup_iters"])
+    assert config.iterations == fact["iterations"] and config.batch_size == fact["batch_per_gpu"]
+    assert list(config.crop_size) == fact["crop_size"] and list(config.base_size) == fact["resize_base"]
+    assert list(config.scale_range) == fact["resize_ratio"] and config.cat_max_ratio == fact["cat_max_ratio"]
+    assert config.flip_prob == fact["flip_prob"] and config.photometric
+    assert config.bn_eps == fact["bn_eps"] and not config.sync_bn and not config.amp
+    assert config.pretrained is fact["pretrained"] is None and config.train_split == fact["train_split"]
+    camvid = make_config("camvid-M", "camvid", str(tmp_path), str(tmp_path / "out"), preset="full")
+    assert camvid.train_split == "trainval"
+
+
+def test_print_config_shows_the_resolved_configuration(tmp_path):
+    command = [sys.executable, "-m", "crosscbam", "train", "--variant", "M1", "--dataset", "cityscapes", "--data-root",
+               str(tmp_path / "absent"), "--out", str(tmp_path / "out"), "--preset", "full", "--print-config", "--set", "seed=4"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+    printed = json.loads(result.stdout)
+    expected = make_config("M1", "cityscapes", str(tmp_path / "absent"), str(tmp_path / "out"), preset="full", overrides=["seed=4"])
+    assert printed["config_hash"] == expected.config_hash() and printed["lr"] == 0.01 and printed["seed"] == 4
+    assert not (tmp_path / "out").exists()
+
+
+def test_bn_eps_reaches_the_model_and_its_checkpoint(tmp_path):
+    from crosscbam.training.checkpoints import load_trained_model
+
+    final = train(tiny_config(tmp_path / "run", iterations=1, bn_eps=1e-5), dataset=BlobDataset(), num_classes=2)
+    model, _ = load_trained_model(final)
+    assert {m.eps for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)} == {1e-5}
 
 
 def test_training_learns_the_blob_task(tmp_path):

@@ -56,7 +56,8 @@ def build_dataset(
         name: ``"cityscapes"`` (root holds ``leftImg8bit/`` and ``gtFine/`` with ``*_labelTrainIds.png``)
             or ``"camvid"`` (root is the tree written by ``crosscbam data prepare/synth camvid``).
         root: the dataset's root directory.
-        split: ``"train"``, ``"val"`` or ``"test"``.
+        split: ``"train"``, ``"val"``, ``"test"``, or ``"trainval"`` (train then val, as Table 3's
+            CamVid peers train).
         transform: a :class:`~crosscbam.data.transforms.TrainTransform` or ``EvalTransform``; ``None``
             returns the full-resolution image, normalised.
         seed: base of the augmentation randomness, ``np.random.default_rng([seed, epoch, index])``.
@@ -64,7 +65,9 @@ def build_dataset(
     from crosscbam.data.datasets import SegmentationDataset
 
     info = get_info(name)
-    return SegmentationDataset(info, info.find_samples(Path(root), split), split=split, transform=transform, seed=seed)
+    parts = ("train", "val") if split == "trainval" else (split,)
+    samples = [sample for part in parts for sample in info.find_samples(Path(root), part)]
+    return SegmentationDataset(info, samples, split=split, transform=transform, seed=seed)
 
 
 __all__ = ["DATASETS", "IGNORE_INDEX", "SPLITS", "DataError", "DatasetInfo", "MissingCredentials", "build_dataset", "get_info"]

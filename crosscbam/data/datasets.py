@@ -3,8 +3,10 @@
 ``ds[i]`` decodes the image and the label with OpenCV (about a third faster than Pillow for PNG),
 checks the label values against the dataset's classes, and applies the transform with randomness
 ``np.random.default_rng([seed, epoch, i])``: the same sample gets the same augmentation whatever the
-worker or the batch size, and a different one every epoch. The epoch lives in shared memory, so
-``set_epoch`` reaches persistent DataLoader workers too (call it before iterating the epoch).
+worker or the batch size, and a different one every epoch. A loader passes the epoch with each item
+(``ds.sample(i, epoch)``, as the trainer's sampler does), never through state shared between
+DataLoader workers, which a worker could read while another one changes it; ``ds[i]`` uses the epoch
+of ``set_epoch`` in the calling process.
 """
 
 from __future__ import annotations
@@ -84,19 +86,15 @@ class SegmentationDataset(Dataset):
         self.split = split
         self.transform = transform
         self.seed = int(seed)
-        self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
+        self.epoch = 0
 
     @property
     def num_classes(self) -> int:
         return self.info.num_classes
 
-    @property
-    def epoch(self) -> int:
-        return int(self._epoch[0])
-
     def set_epoch(self, epoch: int) -> None:
-        """Select the augmentation randomness of ``epoch`` (visible to DataLoader workers)."""
-        self._epoch[0] = int(epoch)
+        """The epoch ``ds[i]`` draws its augmentation from, in this process only."""
+        self.epoch = int(epoch)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -115,17 +113,21 @@ class SegmentationDataset(Dataset):
             )
         return image, label
 
-    def rng(self, index: int) -> np.random.Generator:
-        """The augmentation randomness of sample ``index`` in the current epoch."""
-        return np.random.default_rng([self.seed, self.epoch, index])
+    def rng(self, index: int, epoch: int | None = None) -> np.random.Generator:
+        """The augmentation randomness of sample ``index`` in ``epoch`` (default: :meth:`set_epoch`'s)."""
+        return np.random.default_rng([self.seed, self.epoch if epoch is None else int(epoch), index])
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(self, index: int, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sample ``index`` as augmented in ``epoch``."""
         if not 0 <= index < len(self.samples):
             raise IndexError(f"index {index} out of range for {len(self.samples)} samples")
         image, label = self.load(index)
         if self.transform is None:
             return normalize(image), label_tensor(label)
-        return self.transform(image, label, self.rng(index))
+        return self.transform(image, label, self.rng(index, epoch))
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.sample(index, self.epoch)
 
     def __repr__(self) -> str:
         return f"SegmentationDataset({self.info.name}, split={self.split!r}, {len(self)} samples, transform={self.transform})"

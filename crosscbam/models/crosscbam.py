@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from crosscbam.errors import InputError
 from crosscbam.models.heads import CrossCBAMHead, FCNHead, SEASPPHead, resize
+from crosscbam.models.init import init_weights
 from crosscbam.models.stdc import STDCNet, stdc_net
 from crosscbam.models.stdc_seg import STDCSegHead
 from crosscbam.variants import get_variant
@@ -84,4 +85,4 @@ def build_model(name: str, num_classes: int | None = None) -> CrossCBAM:
     else:
         raise InputError(f"unknown head {variant.head!r}")
     aux = FCNHead(s4, 128, classes, in_index=1) if variant.aux_head else None
-    return CrossCBAM(backbone, head, aux)
+    return init_weights(CrossCBAM(backbone, head, aux))

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from crosscbam.errors import CheckpointError
 from crosscbam.models.crosscbam import build_model
+from crosscbam.models.init import set_bn_eps
 from crosscbam.variants import canonical_name, weights_of
 
 #: MMSeg key prefix -> our key prefix, for the authors' Cross-CBAM decode and auxiliary heads.
@@ -180,6 +181,8 @@ def load_model(name: str | None = None, checkpoint: str | Path | None = None) ->
                 f"checkpoint {checkpoint} holds variant {variant}, not {canonical_name(name)}; pass the matching variant"
             )
         model = build_model(variant, stored["num_classes"])
+        if "bn_eps" in stored.get("config", {}):  # trained with another BatchNorm epsilon than the default
+            set_bn_eps(model, stored["config"]["bn_eps"])
         try:
             model.load_state_dict(stored["model"])
         except RuntimeError as error:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import time
 
 from crosscbam.arguments import pixels
@@ -13,6 +15,9 @@ def _train(args: argparse.Namespace) -> None:
     from crosscbam.training import make_config, train
 
     config = make_config(args.variant, args.dataset, args.data_root, args.out, args.preset, args.seed, args.set)
+    if args.print_config:
+        print(json.dumps({**dataclasses.asdict(config), "config_hash": config.config_hash()}, indent=2, default=list))
+        return
     started = time.perf_counter()
     final = train(config)
     print(f"{final} (config {config.config_hash()}, {time.perf_counter() - started:.1f} s this call)")
@@ -48,6 +53,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--preset", default="smoke", choices=["smoke", "full"])
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value (repeatable)")
+    train.add_argument("--print-config", action="store_true", help="print the resolved configuration as JSON and exit")
     train.set_defaults(func=_train)
 
     evaluate = commands.add_parser("evaluate", help="mIoU of a checkpoint (inference at --size, scored at full resolution)")

@@ -1,6 +1,17 @@
-"""The paper's training loss (Sec. 3.4, Eq. 5-6): ``alpha * CE + (1 - alpha) * FL`` on the main head,
-plus the auxiliary head's cross-entropy weighted by ``aux_weight`` (DESIGN.md §4; alpha, gamma and
-the auxiliary weight are unstated in the paper and are configuration values).
+"""The training loss the paper's numbers were trained with (Sec. 3.4; authors' config, DESIGN.md §4).
+
+The paper writes ``Loss = alpha * CE + (1 - alpha) * FL`` and says alpha balances the *main* and the
+*auxiliary* loss. The authors' config (``crosscbam/authors_code.yaml``, ``recipe.loss_*``) puts
+cross-entropy on the decode head and MMSegmentation's sigmoid focal loss on the auxiliary FCN head,
+each with loss weight 1.0, so the loss is ``CE(main) + FL(aux)``: the paper's formula times 2 at
+alpha = 0.5. Both terms follow MMSegmentation 0.23's reductions exactly:
+
+* logits are resized (bilinear, ``align_corners=False``) to the label size first;
+* cross-entropy (``avg_non_ignore=False``): ignored pixels contribute 0 and the mean runs over
+  *all* pixels, ignored ones included;
+* sigmoid focal loss: per class a binary focal term on the one-hot label,
+  ``-a_t (1 - p_t)^gamma log(p_t)`` with ``a_t = alpha`` for the labelled class and ``1 - alpha``
+  for the others; ignored pixels weigh 0 and the mean runs over all pixels x classes.
 """
 
 from __future__ import annotations
@@ -9,54 +20,70 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-IGNORE_INDEX = 255
+from crosscbam.data.info import IGNORE_INDEX
 
 
-def focal_loss(logits: Tensor, target: Tensor, gamma: float, ignore_index: int = IGNORE_INDEX) -> Tensor:
-    """Eq. 6, multi-class: mean over labelled pixels of ``-(1 - p_t)^gamma * log(p_t)``.
-
-    Returns 0 (with a gradient path) when every pixel is ignored.
-    """
-    valid = target != ignore_index
-    log_p = F.log_softmax(logits, dim=1)
-    safe_target = torch.where(valid, target, torch.zeros_like(target))
-    log_pt = log_p.gather(1, safe_target.unsqueeze(1)).squeeze(1)
-    loss = -((1 - log_pt.exp()) ** gamma) * log_pt
-    return (loss * valid).sum() / valid.sum().clamp(min=1)
+def resize_to(logits: Tensor, size: tuple[int, int] | torch.Size) -> Tensor:
+    """Bilinear, ``align_corners=False`` (identity when the size already matches)."""
+    if tuple(logits.shape[2:]) == tuple(size):
+        return logits
+    return F.interpolate(logits, size=tuple(size), mode="bilinear", align_corners=False)
 
 
-def cross_entropy(logits: Tensor, target: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
-    """Mean cross-entropy over labelled pixels; 0 when every pixel is ignored."""
-    valid = target != ignore_index
-    loss = F.cross_entropy(logits, target, ignore_index=ignore_index, reduction="sum")
-    return loss / valid.sum().clamp(min=1)
+def cross_entropy(logits: Tensor, labels: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
+    """Softmax cross-entropy summed over labelled pixels, divided by *all* pixels (MMSeg 0.23 default)."""
+    return F.cross_entropy(logits, labels, reduction="none", ignore_index=ignore_index).mean()
 
 
-class SegmentationLoss(nn.Module):
-    """``alpha * CE(main) + (1 - alpha) * FL(main) + aux_weight * CE(aux)``.
+def sigmoid_focal_loss(logits: Tensor, labels: Tensor, gamma: float = 2.0, alpha: float = 0.5,
+                       ignore_index: int = IGNORE_INDEX) -> Tensor:
+    """Per-class binary focal loss on one-hot labels (Lin et al. 2017, Eq. 5 of the paper), as
+    MMSeg 0.23's ``FocalLoss(use_sigmoid=True)``: the mean over pixels x classes, ignored pixels 0."""
+    valid = labels != ignore_index
+    target = F.one_hot(torch.where(valid, labels, torch.zeros_like(labels)), logits.shape[1])
+    target = target.permute(0, 3, 1, 2).to(logits.dtype)
+    probability = logits.sigmoid()
+    one_minus_pt = (1 - probability) * target + probability * (1 - target)
+    weight = (alpha * target + (1 - alpha) * (1 - target)) * one_minus_pt.pow(gamma)
+    loss = F.binary_cross_entropy_with_logits(logits, target, reduction="none") * weight
+    return (loss * valid.unsqueeze(1).to(loss.dtype)).mean()
+
+
+class PaperLoss(nn.Module):
+    """``main_weight * CE(main) + aux_weight * FL(aux)`` (authors' config; see the module docstring).
 
     Args:
-        alpha: weight of cross-entropy against focal loss on the main head, in [0, 1].
-        gamma: focal-loss focusing parameter (Eq. 6), in [0, 5] per the paper.
-        aux_weight: weight of the auxiliary head's cross-entropy.
-        ignore_index: label value excluded from every term.
+        main_weight: loss weight of the decode head's cross-entropy (authors: 1.0).
+        aux_weight: loss weight of the auxiliary head's focal loss (authors: 1.0).
+        focal_gamma: focusing parameter (authors: MMSeg's default 2.0; the paper: "gamma in [0, 5]").
+        focal_alpha: foreground weight of the binary focal terms (authors: MMSeg's default 0.5).
+        ignore_index: label value without loss.
+
+    ``loss(main_logits, aux_logits, labels)`` takes the heads' raw outputs (any resolution; they are
+    resized to the labels) and labels ``(B, H, W)``; ``aux_logits`` is ``None`` for variants without
+    an auxiliary head. Returns ``(total, parts)`` with ``parts["loss_ce"]`` and ``parts["loss_focal"]``
+    (unweighted, as floats).
     """
 
-    def __init__(self, alpha: float = 0.5, gamma: float = 2.0, aux_weight: float = 0.4, ignore_index: int = IGNORE_INDEX) -> None:
+    def __init__(self, main_weight: float = 1.0, aux_weight: float = 1.0, focal_gamma: float = 2.0,
+                 focal_alpha: float = 0.5, ignore_index: int = IGNORE_INDEX) -> None:
         super().__init__()
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"loss alpha must be in [0, 1], got {alpha}")
-        if gamma < 0:
-            raise ValueError(f"focal gamma must be >= 0, got {gamma}")
-        self.alpha, self.gamma, self.aux_weight, self.ignore_index = alpha, gamma, aux_weight, ignore_index
+        if not 0.0 <= focal_alpha <= 1.0:
+            raise ValueError(f"focal_alpha must be in [0, 1], got {focal_alpha}")
+        if focal_gamma < 0:
+            raise ValueError(f"focal_gamma must be >= 0, got {focal_gamma}")
+        if main_weight < 0 or aux_weight < 0:
+            raise ValueError(f"loss weights must be >= 0, got main {main_weight}, aux {aux_weight}")
+        self.main_weight, self.aux_weight = main_weight, aux_weight
+        self.focal_gamma, self.focal_alpha, self.ignore_index = focal_gamma, focal_alpha, ignore_index
 
-    def forward(self, main: Tensor, aux: Tensor | None, target: Tensor) -> tuple[Tensor, dict[str, float]]:
-        ce = cross_entropy(main, target, self.ignore_index)
-        fl = focal_loss(main, target, self.gamma, self.ignore_index)
-        total = self.alpha * ce + (1 - self.alpha) * fl
-        parts = {"loss_ce": ce.item(), "loss_focal": fl.item()}
-        if aux is not None and self.aux_weight > 0:
-            aux_ce = cross_entropy(aux, target, self.ignore_index)
-            total = total + self.aux_weight * aux_ce
-            parts["loss_aux"] = aux_ce.item()
+    def forward(self, main_logits: Tensor, aux_logits: Tensor | None, labels: Tensor) -> tuple[Tensor, dict[str, float]]:
+        size = labels.shape[-2:]
+        ce = cross_entropy(resize_to(main_logits, size), labels, self.ignore_index)
+        total = self.main_weight * ce
+        parts = {"loss_ce": ce.item()}
+        if aux_logits is not None:
+            focal = sigmoid_focal_loss(resize_to(aux_logits, size), labels, self.focal_gamma, self.focal_alpha, self.ignore_index)
+            total = total + self.aux_weight * focal
+            parts["loss_focal"] = focal.item()
         return total, parts

@@ -1,9 +1,11 @@
-"""The training loop (paper Sec. 4.2): SGD + poly schedule, CE + focal loss with an auxiliary head.
+"""The training loop (paper Sec. 4.2, authors' recipe): SGD + poly schedule, CE on the decode head +
+focal loss on the auxiliary head.
 
-One code path from a 2-core CPU (single process) to multi-GPU nodes (``torchrun``: DDP, SyncBN,
-automatic mixed precision). Resumable: re-running the same command continues from the last
-checkpoint, which holds model, optimizer, scheduler, scaler, RNG and data-order state; on a CPU with
-a fixed seed a resumed run ends with the same weights as an uninterrupted one.
+One code path from a 2-core CPU (single process) to multi-GPU nodes (``torchrun``: DDP with per-GPU
+BatchNorm as the authors, or SyncBN; optional mixed precision). Resumable: re-running the same
+command continues from the last checkpoint, which holds model, optimizer, scheduler, scaler, RNG and
+data-order state; on a CPU with a fixed seed a resumed run ends with the same weights as an
+uninterrupted one.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from crosscbam.models import build_model, canonical_name
+from crosscbam.models.init import set_bn_eps
 from crosscbam.models.weights import CheckpointError, load_mmseg_checkpoint
 from crosscbam.provenance import provenance
 from crosscbam.models.weights import read_checkpoint
 from crosscbam.training.checkpoints import save_atomic
 from crosscbam.training.config import TrainConfig
-from crosscbam.training.losses import SegmentationLoss
+from crosscbam.training.losses import PaperLoss
 from crosscbam.training.schedule import poly_lr
 
 CHECKPOINT_NAME = "checkpoints/last.pth"
@@ -36,8 +39,10 @@ METRICS_NAME = "metrics.jsonl"
 
 
 class EpochIndexed(Dataset):
-    """Wrap a dataset so that a sampler can pass ``(epoch, index)``: the epoch reaches the worker
-    process's own copy of the dataset, whose augmentation RNG derives from (seed, epoch, index)."""
+    """Wrap a dataset so that a sampler can pass ``(epoch, index)``. The epoch travels with each
+    key, never through state shared between DataLoader workers: a dataset with
+    ``sample(index, epoch)`` gets it as an argument; another one gets ``set_epoch`` on the calling
+    worker's own copy just before the item is read."""
 
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
@@ -47,6 +52,8 @@ class EpochIndexed(Dataset):
 
     def __getitem__(self, key: tuple[int, int]):
         epoch, index = key
+        if hasattr(self.dataset, "sample"):
+            return self.dataset.sample(index, epoch)
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(epoch)
         return self.dataset[index]
@@ -55,8 +62,9 @@ class EpochIndexed(Dataset):
 class ResumableBatchSampler(Sampler):
     """Endless batches of ``(epoch, index)``; epoch e is a permutation seeded by (seed, e).
 
-    The position is a pure function of the iteration, so resuming at iteration k replays nothing
-    and skips nothing. Under DDP each rank takes its slice of every global batch.
+    ``batch_size`` is the global batch. The position is a pure function of the iteration, so
+    resuming at iteration k replays nothing and skips nothing. Under DDP each rank takes its slice
+    of every global batch.
     """
 
     def __init__(self, size: int, batch_size: int, seed: int, start_iteration: int, rank: int = 0, world_size: int = 1) -> None:
@@ -103,8 +111,20 @@ def _build_dataset(config: TrainConfig) -> Dataset:
     from crosscbam.data import build_dataset
     from crosscbam.data.transforms import TrainTransform
 
-    transform = TrainTransform(crop_size=config.crop_size, scale_range=config.scale_range, base_size=config.base_size, flip=config.flip)
-    return build_dataset(config.dataset, Path(config.data_root), "train", transform=transform, seed=config.seed)
+    transform = TrainTransform(crop_size=config.crop_size, scale_range=config.scale_range, base_size=config.base_size,
+                               cat_max_ratio=config.cat_max_ratio, flip_prob=config.flip_prob, photometric=config.photometric)
+    return build_dataset(config.dataset, Path(config.data_root), config.train_split, transform=transform, seed=config.seed)
+
+
+def make_loader(dataset: Dataset, config: TrainConfig, start_iteration: int = 0, rank: int = 0, world_size: int = 1,
+                pin_memory: bool = False) -> DataLoader:
+    """Endless ``(images, labels)`` batches of ``config.batch_size`` images per process, from
+    ``start_iteration`` on; the same batches whatever ``config.workers``."""
+    sampler = ResumableBatchSampler(len(dataset), config.batch_size * world_size, config.seed, start_iteration, rank, world_size)
+    # An explicit generator keeps the DataLoader from drawing on the global RNG (dropout's), which
+    # would make a resumed run diverge from an uninterrupted one.
+    return DataLoader(EpochIndexed(dataset), batch_sampler=sampler, num_workers=config.workers, pin_memory=pin_memory,
+                      generator=torch.Generator().manual_seed(config.seed), persistent_workers=config.workers > 0)
 
 
 def _num_classes(dataset_name: str) -> int:
@@ -154,20 +174,22 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
 
     torch.manual_seed(config.seed)
     model = build_model(variant, classes)
+    set_bn_eps(model, config.bn_eps)
     if config.pretrained:
         pretrained = Path(config.pretrained)
         _sha256_prefix_check(pretrained)
         load_mmseg_checkpoint(model, pretrained)
     model.to(device)
     if world_size > 1:
-        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        if config.sync_bn:
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         model = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
     schedule = dict(base_lr=config.lr, max_iters=config.iterations, power=config.power, min_lr=config.min_lr,
                     warmup_iters=config.warmup_iters, warmup_ratio=config.warmup_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: poly_lr(it, **schedule) / config.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
-    criterion = SegmentationLoss(config.alpha, config.gamma, config.aux_weight)
+    criterion = PaperLoss(config.main_loss_weight, config.aux_loss_weight, config.focal_gamma, config.focal_alpha)
 
     iteration, elapsed = 0, 0.0
     if previous is not None:
@@ -187,12 +209,7 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
         _truncate_metrics(metrics_path, iteration)
         (out / "config.json").write_text(json.dumps({**dataclasses.asdict(config), "config_hash": config_hash}, indent=2, default=list))
 
-    sampler = ResumableBatchSampler(len(dataset), config.batch_size, config.seed, iteration, rank, world_size)
-    # An explicit generator keeps the DataLoader from drawing on the global RNG (dropout's), which
-    # would make a resumed run diverge from an uninterrupted one.
-    loader = DataLoader(EpochIndexed(dataset), batch_sampler=sampler, num_workers=config.workers,
-                        pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(config.seed),
-                        persistent_workers=config.workers > 0)
+    loader = make_loader(dataset, config, iteration, rank, world_size, pin_memory=device.type == "cuda")
 
     def snapshot(final: bool) -> dict:
         target = model.module if world_size > 1 else model
@@ -214,6 +231,8 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             main, aux = model(images)
+        # the model returns logits already resized to the crop (= label) size; the loss's own resize
+        # is then the identity, so this equals the authors' loss on the raw head outputs
         loss, parts = criterion(main.float(), None if aux is None else aux.float(), labels)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss is {loss.item()} at iteration {iteration}; lower lr (now {scheduler.get_last_lr()[0]:.3g})")

@@ -47,6 +47,18 @@ rule claims_ours:
         "crosscbam report claims-ours --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
 
+rule protocol:
+    output:
+        csv="reports/protocol.csv",
+        md="reports/protocol.md",
+    log:
+        f"{LOGS}/report/protocol.log",
+    params:
+        preset=PRESET,
+    shell:
+        "crosscbam report protocol --preset {params.preset} --csv {output.csv} --md {output.md} 2> {log}"
+
+
 rule complexity_summary:
     input:
         expand(f"{RESULTS}/complexity/{{variant}}.json", variant=list_variants()),
