@@ -114,10 +114,10 @@ def test_print_config_shows_the_resolved_configuration(tmp_path):
 
 
 def test_bn_eps_reaches_the_model_and_its_checkpoint(tmp_path):
-    from crosscbam.training.checkpoints import load_trained_model
+    from crosscbam.models.weights import load_model
 
     final = train(tiny_config(tmp_path / "run", iterations=1, bn_eps=1e-5), dataset=BlobDataset(), num_classes=2)
-    model, _ = load_trained_model(final)
+    model, _ = load_model(None, final)
     assert {m.eps for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)} == {1e-5}
 
 

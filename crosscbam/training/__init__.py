@@ -1,7 +1,24 @@
-"""Training under the authors' protocol (Sec. 4.2, DESIGN.md §4): config, loss, schedule, loop, checkpoints."""
+"""Training under the authors' protocol (Sec. 4.2, DESIGN.md §4): config, loss, schedule, loop, checkpoints.
 
-from crosscbam.training.config import PRESETS, TrainConfig, make_config
-from crosscbam.training.losses import PaperLoss
-from crosscbam.training.trainer import train
+Names are imported on first use, so that the command line (``crosscbam.training.cli``) loads no torch
+until a command needs it.
+"""
 
-__all__ = ["PRESETS", "PaperLoss", "TrainConfig", "make_config", "train"]
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "PRESETS": "crosscbam.training.config",
+    "TrainConfig": "crosscbam.training.config",
+    "make_config": "crosscbam.training.config",
+    "PaperLoss": "crosscbam.training.losses",
+    "train": "crosscbam.training.trainer",
+}
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'crosscbam.training' has no attribute {name!r}")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from crosscbam.data.transforms import TrainTransform, denormalize  # noqa: E402
 from crosscbam.models import build_model  # noqa: E402
-from crosscbam.models.checkpoint import load_mmseg_checkpoint  # noqa: E402
+from crosscbam.models.weights import load_mmseg_checkpoint  # noqa: E402
 from crosscbam.training import PaperLoss, make_config  # noqa: E402
 
 DEFAULT_ENV = Path(os.environ.get("AUTHORS_ENV", Path.home() / ".cache" / "crosscbam-authors"))
