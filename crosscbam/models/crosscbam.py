@@ -1,6 +1,8 @@
 """The Cross-CBAM network (paper Sec. 3.4) and every named variant of Tables 2-6.
 
 A variant is plain data (:class:`Variant`); :func:`build_model` turns a table name into a model.
+The rival networks of Tables 2-3 (:data:`~crosscbam.models.rivals.RIVALS`) share the names, the
+builder and the :class:`CrossCBAM` container.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from torch import Tensor, nn
 
 from crosscbam.models.heads import CrossCBAMHead, FCNHead, SEASPPHead, resize
+from crosscbam.models.rivals import RIVALS, Rival
 from crosscbam.models.stdc import STDCNet, stdc_net
 from crosscbam.models.stdc_seg import STDCSegHead
 
@@ -71,22 +74,23 @@ VARIANTS: dict[str, Variant] = {
 
 
 def list_variants() -> list[str]:
-    """Canonical names of every buildable variant."""
-    return list(VARIANTS)
+    """Canonical names of every buildable model: the paper's variants, then the rivals."""
+    return [*VARIANTS, *RIVALS]
 
 
 def canonical_name(name: str) -> str:
-    """Resolve a case-insensitive variant name; raise ``ValueError`` listing the known names."""
-    by_lower = {key.lower(): key for key in VARIANTS}
+    """Resolve a case-insensitive model name; raise ``ValueError`` listing the known names."""
+    by_lower = {key.lower(): key for key in list_variants()}
     try:
         return by_lower[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(VARIANTS)}") from None
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(list_variants())}") from None
 
 
-def get_variant(name: str) -> Variant:
-    """The :class:`Variant` behind a (case-insensitive) name."""
-    return VARIANTS[canonical_name(name)]
+def get_variant(name: str) -> Variant | Rival:
+    """The :class:`Variant` (or the :class:`~crosscbam.models.rivals.Rival`) behind a name."""
+    canonical = canonical_name(name)
+    return RIVALS[canonical] if canonical in RIVALS else VARIANTS[canonical]
 
 
 class CrossCBAM(nn.Module):
@@ -97,12 +101,12 @@ class CrossCBAM(nn.Module):
     ``aux`` is ``None`` without an auxiliary head.
 
     Args:
-        backbone: an :class:`STDCNet`.
-        decode_head: maps ``[s3, s4, s5]`` to logits.
+        backbone: an :class:`STDCNet` (or a rival's encoder: any module returning a feature list).
+        decode_head: maps ``[s3, s4, s5]`` (the encoder's features) to logits.
         aux_head: optional training-only head.
     """
 
-    def __init__(self, backbone: STDCNet, decode_head: nn.Module, aux_head: nn.Module | None = None) -> None:
+    def __init__(self, backbone: STDCNet | nn.Module, decode_head: nn.Module, aux_head: nn.Module | None = None) -> None:
         super().__init__()
         self.backbone = backbone
         self.decode_head = decode_head
@@ -133,16 +137,18 @@ def check_input(x: Tensor) -> None:
 
 
 def build_model(name: str, num_classes: int | None = None) -> CrossCBAM:
-    """Build a paper variant by its table name (case-insensitive; see :func:`list_variants`).
+    """Build a paper variant or a rival by its table name (case-insensitive; see :func:`list_variants`).
 
     Args:
-        name: e.g. ``"M1"``, ``"L2"``, ``"M1-d2-4"``, ``"M1-baseline"``.
+        name: e.g. ``"M1"``, ``"L2"``, ``"M1-d2-4"``, ``"M1-baseline"``, ``"PP-LiteSeg-T"``.
         num_classes: output classes; defaults to the variant's dataset (19 Cityscapes, 11 CamVid).
     """
     variant = get_variant(name)
     classes = variant.num_classes if num_classes is None else num_classes
     if classes < 1:
         raise ValueError(f"num_classes must be positive, got {classes}")
+    if isinstance(variant, Rival):
+        return CrossCBAM(*variant.parts(classes))
     backbone = stdc_net(variant.backbone)
     s3, s4, s5 = backbone.out_channels
     if variant.head == "cross_cbam":

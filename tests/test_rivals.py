@@ -1,0 +1,138 @@
+"""The Tables 2-3 rivals: buildable by name, counted against their authors' numbers
+(crosscbam/rivals.yaml) and module by module against reference implementations
+(tests/fixtures/rivals_reference_params.json), exportable to ONNX."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from crosscbam.complexity import count_params, measure
+from crosscbam.export import export_onnx
+from crosscbam.models import RIVALS, build_model, get_variant, list_variants
+from crosscbam.models.rivals import published_counts
+
+REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "rivals_reference_params.json").read_text())
+PARAMS_TOLERANCE, FLOPS_TOLERANCE = 0.01, 0.02
+
+# Our module path (in build_model's model, 19 classes) -> reference module keys whose counts add up to it.
+# Training-only heads of the references (seg_heads.1-2, aux_head, booster heads) have no counterpart.
+MODULE_MAP = {
+    ("PP-LiteSeg-T", "paddle"): {
+        "backbone": ["backbone"],
+        "decode_head.sppm": ["ppseg_head.cm"],
+        "decode_head.fusions.0": ["ppseg_head.arm_list.0"],
+        "decode_head.fusions.1": ["ppseg_head.arm_list.1"],
+        "decode_head.fusions.2": ["ppseg_head.arm_list.2"],
+        "decode_head": ["ppseg_head", "seg_heads.0"],
+    },
+    ("PP-LiteSeg-B", "paddle"): {
+        "backbone": ["backbone"],
+        "decode_head.sppm": ["ppseg_head.cm"],
+        "decode_head.fusions.0": ["ppseg_head.arm_list.0"],
+        "decode_head.fusions.1": ["ppseg_head.arm_list.1"],
+        "decode_head.fusions.2": ["ppseg_head.arm_list.2"],
+        "decode_head": ["ppseg_head", "seg_heads.0"],
+    },
+    ("DDRNet-23-slim", "paddle"): {
+        "backbone.stem": ["conv1"],
+        **{f"backbone.{name}": [name] for name in (
+            "layer1", "layer2", "layer3", "layer4", "layer5", "layer3_", "layer4_", "layer5_",
+            "compression3", "compression4", "down3", "down4", "spp")},
+        "decode_head": ["head"],
+    },
+    ("BiSeNetV2", "mmseg"): {
+        "backbone.detail": ["backbone.detail"],
+        "backbone.semantic": ["backbone.semantic"],
+        "backbone.aggregation": ["backbone.bga"],
+        "decode_head": ["decode_head.convs", "decode_head.conv_seg"],
+    },
+    ("SegFormer-B0", "paddle"): {
+        "backbone": ["backbone"],
+        "decode_head.linears": ["linear_c1", "linear_c2", "linear_c3", "linear_c4"],
+        "decode_head.fuse": ["linear_fuse"],
+        "decode_head.classifier": ["linear_pred"],
+    },
+}
+
+
+def test_every_rival_is_listed_and_known_by_name():
+    names = list_variants()
+    assert set(RIVALS) <= set(names) and names.index("M1") < names.index("PP-LiteSeg-T")
+    assert get_variant("ddrnet-23-SLIM") is RIVALS["DDRNet-23-slim"]
+    assert set(published_counts()) == set(RIVALS)
+
+
+@pytest.mark.parametrize("name", list(RIVALS))
+def test_rival_follows_the_model_conventions(name):
+    torch.manual_seed(0)
+    model = build_model(name, num_classes=5)
+    main, aux = model.train()(torch.randn(2, 3, 64, 96))
+    assert main.shape == (2, 5, 64, 96) and aux is None
+    main.square().mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+    with torch.no_grad():
+        model.eval()
+        x = torch.randn(1, 3, 90, 120)  # not a multiple of 32, like CamVid's 720
+        head, full = model.decode(x), model(x)
+    assert full.shape == (1, 5, 90, 120)
+    assert torch.allclose(full, torch.nn.functional.interpolate(head, size=(90, 120), mode="bilinear", align_corners=False))
+
+
+@pytest.mark.parametrize("name, framework", list(MODULE_MAP))
+def test_parameters_match_the_reference_module_by_module(name, framework):
+    reference = REFERENCE[framework]["networks"][name]
+    model = build_model(name, num_classes=19)
+    ours = {path: count_params(model.get_submodule(path)) for path in MODULE_MAP[name, framework]}
+    theirs = {path: sum(reference[key] for key in keys) for path, keys in MODULE_MAP[name, framework].items()}
+    assert ours == theirs
+
+
+def test_pp_liteseg_differs_from_paddleseg_only_by_the_training_heads():
+    for name in ("PP-LiteSeg-T", "PP-LiteSeg-B"):
+        reference = REFERENCE["paddle"]["networks"][name]
+        training_only = reference["seg_heads"] - reference["seg_heads.0"]
+        assert count_params(build_model(name)) == reference["__total__"] - training_only
+
+
+def _published(name):
+    row = published_counts()[name]
+    return row, measure(name, tuple(row["size"]), row["classes"])
+
+
+@pytest.mark.parametrize("name", ["DDRNet-23-slim", "SegFormer-B0"])
+def test_params_agree_with_the_published_count(name):
+    row, counted = _published(name)
+    # Published counts are rounded to 0.1 M: allow that rounding where it exceeds the tolerance.
+    allowed = max(PARAMS_TOLERANCE * row["params"], 0.05e6)
+    assert abs(counted.params - row["params"]) <= allowed
+    assert counted.params_aux == 0
+
+
+@pytest.mark.parametrize("name", ["DDRNet-23-slim", "SegFormer-B0"])
+def test_flops_agree_with_the_published_count(name):
+    row, counted = _published(name)
+    assert abs(counted.flops / (row["gflops"] * 1e9) - 1) <= FLOPS_TOLERANCE
+
+
+def test_bisenetv2_flops_difference_is_the_documented_one():
+    row, counted = _published("BiSeNetV2")
+    assert "known_difference" in row
+    assert counted.flops / (row["gflops"] * 1e9) == pytest.approx(1.17, abs=0.01)
+
+
+def test_every_published_row_states_its_protocol_and_source():
+    for name, row in published_counts().items():
+        assert row["source"] and row["reference"], name
+        assert isinstance(row["verified"], bool) and (row["verified"] or row["why_unverified"]), name
+        assert len(row["size"]) == 2 and row["classes"] > 0, name
+        assert (row["gflops"] is None) == (row["flop_unit"] is None), name
+
+
+@pytest.mark.parametrize("name", list(RIVALS))
+def test_rival_exports_to_onnx_and_matches_pytorch(name, tmp_path):
+    # 128 x 256: PP-LiteSeg's SPPM pools the 1/32 map to 4x4, which ONNX export supports only when
+    # that map's sides are multiples of 4 (adaptive pooling becomes a fixed-kernel pool).
+    result = export_onnx(name, (128, 256), tmp_path / f"{name}.onnx")
+    assert result.max_abs_diff <= result.tolerance and result.input == (1, 3, 128, 256)
