@@ -21,6 +21,7 @@ same layers and no final 1024-channel conv).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from crosscbam.models.heads import resize
@@ -57,8 +58,28 @@ class SPPM(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         size = x.shape[2:]
-        out = sum(resize(branch(nn.functional.adaptive_avg_pool2d(x, bin_)), size) for bin_, branch in zip(self.bins, self.branches))
+        out = sum(resize(branch(adaptive_average(x, bin_)), size) for bin_, branch in zip(self.bins, self.branches))
         return self.conv_out(out)
+
+
+def adaptive_average(x: Tensor, bins: int) -> Tensor:
+    """``F.adaptive_avg_pool2d(x, bins)``, written as two averaging matrices when a side is not a
+    multiple of ``bins``: ONNX has no adaptive pooling, and the exporter handles only the divisible
+    case (a fixed-kernel pool); CamVid's 720x960 gives a 23x30 map at 1/32."""
+    height, width = int(x.shape[2]), int(x.shape[3])  # plain ints: the matrices are constants of a traced graph
+    if height % bins == 0 and width % bins == 0:
+        return F.adaptive_avg_pool2d(x, bins)
+    return _averaging_matrix(height, bins, x) @ x @ _averaging_matrix(width, bins, x).T
+
+
+def _averaging_matrix(length: int, bins: int, like: Tensor) -> Tensor:
+    """``(bins, length)`` rows averaging PyTorch's adaptive-pooling windows
+    ``[floor(i * length / bins), ceil((i + 1) * length / bins))``."""
+    matrix = torch.zeros(bins, length, dtype=like.dtype, device=like.device)
+    for i in range(bins):
+        start, end = (i * length) // bins, -((-(i + 1) * length) // bins)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
 
 
 def _biased(block: ConvBlock) -> ConvBlock:

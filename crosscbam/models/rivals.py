@@ -19,6 +19,7 @@ from typing import Callable
 import yaml
 from torch import nn
 
+from crosscbam.models.bisenetv1 import bisenetv1_r18
 from crosscbam.models.bisenetv2 import bisenetv2
 from crosscbam.models.ddrnet import ddrnet_23_slim
 from crosscbam.models.pp_liteseg import pp_liteseg
@@ -35,8 +36,9 @@ class Rival:
     Attributes:
         parts: ``num_classes -> (encoder, decode_head)``; the encoder maps an image to a list of
             features, the head maps that list to logits.
-        num_classes: default number of classes (19 Cityscapes).
-        eval_size: the input size (H, W) the rival's row of Table 2/3 is at.
+        num_classes: default number of classes: 19 for a Table 2 (Cityscapes) row, 11 for a rival
+            that only Table 3 (CamVid) lists.
+        eval_size: the input size (H, W) of the rival's Table 2/3 row (Table 2's first where both list it).
         aux_head: always ``False``: training-only heads are not built.
         description: the table row, for reports.
     """
@@ -48,12 +50,15 @@ class Rival:
     description: str = field(default="", compare=False)
 
 
+_CAMVID = (720, 960)
+
 RIVALS: dict[str, Rival] = {
     "PP-LiteSeg-T": Rival(partial(pp_liteseg, "stdc1"), description="PP-LiteSeg-T (STDC1 + SPPM + UAFM decoder; Tables 2-3)"),
     "PP-LiteSeg-B": Rival(partial(pp_liteseg, "stdc2"), description="PP-LiteSeg-B (STDC2 + SPPM + UAFM decoder; Tables 2-3)"),
-    "DDRNet-23-slim": Rival(ddrnet_23_slim, eval_size=(1024, 2048), description="DDRNet-23-slim (dual-resolution ResNet + DAPPM; Table 3)"),
+    "DDRNet-23-slim": Rival(ddrnet_23_slim, num_classes=11, eval_size=_CAMVID, description="DDRNet-23-slim (dual-resolution ResNet + DAPPM; Table 3 row DDRNet)"),
     "BiSeNetV2": Rival(bisenetv2, description="BiSeNetV2 (detail + semantic branches, guided aggregation; Tables 2-3 list its -L form)"),
-    "SegFormer-B0": Rival(segformer_b0, eval_size=(1024, 2048), description="SegFormer-B0 (MiT-B0 + all-MLP decoder; Table 2 row SegFormer)"),
+    "BiSeNetV1": Rival(bisenetv1_r18, num_classes=11, eval_size=_CAMVID, description="BiSeNetV1 with ResNet-18 (Table 3 row BiseNetV1-L)"),
+    "SegFormer-B0": Rival(segformer_b0, eval_size=(1024, 1024), description="SegFormer-B0 (MiT-B0 + all-MLP decoder; Table 2 row SegFormer)"),
 }
 
 
