@@ -3,8 +3,13 @@
 (tests/fixtures/rivals_reference_params.json), exportable to ONNX."""
 
 import json
+import os
+import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 import torch
@@ -14,6 +19,9 @@ from crosscbam.export import export_onnx
 from crosscbam.models import RIVALS, build_model, get_variant, list_variants
 from crosscbam.models.pp_liteseg import adaptive_average
 from crosscbam.models.rivals import published_counts
+
+sys.path.insert(0, str(Path(__file__).parent))
+from reference_forward import FRAMEWORKS, PARAMETER_GROUPS, ordered  # noqa: E402
 
 REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "rivals_reference_params.json").read_text())
 PARAMS_TOLERANCE, FLOPS_TOLERANCE = 0.01, 0.02
@@ -157,3 +165,45 @@ def test_rival_exports_to_onnx_and_matches_pytorch(name, tmp_path):
     # case ONNX has no adaptive pooling for (CamVid's 720 x 960 is another).
     result = export_onnx(name, (96, 160), tmp_path / f"{name}.onnx")
     assert result.max_abs_diff <= result.tolerance and result.input == (1, 3, 96, 160)
+
+
+# Interpreters that can build the reference implementations: the authors' fork as
+# /work/shared/tools/authors-code/setup.sh installs it, PaddleSeg where CROSSCBAM_PADDLE_PYTHON names one.
+_PEER = Path(os.environ.get("PEER", Path.home() / ".cache/crosscbam-peer"))
+REFERENCE_PYTHON = {
+    "mmseg": _PEER / "venv/bin/python" if (_PEER / "src/mmseg").is_dir() else None,
+    "paddle": Path(os.environ["CROSSCBAM_PADDLE_PYTHON"]) if os.environ.get("CROSSCBAM_PADDLE_PYTHON") else None,
+}
+
+
+@pytest.mark.parametrize("name", list(FRAMEWORKS))
+def test_outputs_match_the_reference_implementation_on_shared_weights(name, tmp_path):
+    framework = FRAMEWORKS[name]
+    python = REFERENCE_PYTHON[framework]
+    if python is None or not python.exists():
+        pytest.skip(f"no {framework} reference interpreter here")
+    torch.manual_seed(0)
+    model = build_model(name, num_classes=19).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():  # random but well-scaled, so that every layer matters
+            if parameter.ndim > 1:
+                parameter.normal_(0, parameter[0].numel() ** -0.5)
+            else:
+                parameter.uniform_(0.5, 1.5)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.eps = 1e-5  # the references' epsilon (ours is the Cross-CBAM authors' 1e-3)
+    image = torch.randn(1, 3, 128, 256)
+    with torch.no_grad():
+        ours = (model.decode(image) if framework == "mmseg" else model(image)).numpy()
+    parameters = ordered(list(model.named_parameters()), PARAMETER_GROUPS[name], 0)
+    assert len(parameters) == len(list(model.parameters()))  # every parameter is mapped
+    np.savez(tmp_path / "in.npz", image=image.numpy(), **{f"p{i}": p.detach().numpy() for i, p in enumerate(parameters)})
+    script = Path(__file__).parent / "reference_forward.py"
+    run = subprocess.run([str(python), str(script), framework, name, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    theirs = np.load(tmp_path / "out.npz")["logits"]
+    assert theirs.shape == ours.shape
+    difference, scale = float(np.abs(ours - theirs).max()), float(np.abs(ours).max())
+    assert difference <= 1e-4 * scale + 1e-5, f"max |ours - theirs| = {difference:.3g}, max |ours| = {scale:.3g}"

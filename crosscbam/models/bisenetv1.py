@@ -12,7 +12,8 @@ The layout of MMSegmentation 0.x's ``BiSeNetV1`` + ``FCNHead``
   1/32 ARM output; each sum is upsampled (nearest) to the next finer stage and refined by a 3x3
   ConvBlock, giving 128 channels at 1/8;
 * feature fusion module (Sec. 3.3): concat (256) -> 1x1 ConvBlock to 256 = x;
-  ``x + x * sigmoid(BN(conv1x1(gap(x))))``;
+  ``x + x * sigmoid(ReLU(BN(conv1x1(gap(x)))))`` (MMSeg's attention is a full ConvModule, ReLU
+  included, before the sigmoid);
 * segmentation head: 3x3 ConvBlock 256 -> 256, dropout, 1x1 classifier with bias.
 
 Left out: the two training-only auxiliary heads on the context path.
@@ -91,12 +92,12 @@ class ContextPath(nn.Module):
 
 
 class FeatureFusionModule(nn.Module):
-    """FFM (Sec. 3.3, Fig. 2c): ``x = ConvBlock1x1(cat(spatial, context)); x + x * sigmoid(BN(conv(gap(x))))``."""
+    """FFM (Sec. 3.3, Fig. 2c): ``x = ConvBlock1x1(cat(spatial, context)); x + x * sigmoid(ConvBlock1x1(gap(x)))``."""
 
     def __init__(self, in_channels: int, out_channels: int = FUSION_CHANNELS) -> None:
         super().__init__()
         self.conv = ConvBlock(in_channels, out_channels, 1)
-        self.attention = ConvBlock(out_channels, out_channels, 1, act=False)
+        self.attention = ConvBlock(out_channels, out_channels, 1)
 
     def forward(self, spatial: Tensor, context: Tensor) -> Tensor:
         x = self.conv(torch.cat([spatial, context], dim=1))

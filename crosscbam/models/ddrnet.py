@@ -17,6 +17,9 @@ whose layout PaddleSeg 2.8's ``DualResNet(planes=32, spp_planes=128, head_planes
 * the segmentation head: BN, ReLU, 3x3 conv (BN, ReLU) to 64, 1x1 conv with bias to the classes.
 
 Left out: the training-only auxiliary head on the high branch after stage 3 (``seghead_extra``).
+PaddleSeg differs from the authors in two places that change no count: ``down3`` pads "same"
+(asymmetrically at stride 2) instead of 1, and DAPPM's average pools exclude the padding; aligned
+on those, logits equal PaddleSeg's on shared weights (tests/test_rivals.py).
 """
 
 from __future__ import annotations

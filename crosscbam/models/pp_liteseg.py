@@ -15,7 +15,14 @@ UAFM and segmentation-head conv is bias-free, the classifier included. Left out:
 training-only segmentation heads on the 1/16 and 1/32 decoder outputs (deep supervision), and the
 frozen scalar ``_scale = 1`` each PaddleSeg UAFM stores as a parameter (here the constant 1).
 The encoder is this package's :class:`~crosscbam.models.stdc.STDCNet` (PaddleSeg's STDCNet has the
-same layers and no final 1024-channel conv).
+same layers and no final 1024-channel conv). One semantic difference, which changes no count: the
+STDC modules' 3x3 skip average pool includes the zero padding in its mean (PyTorch's and MMSeg's
+default), where Paddle's ``AvgPool2D`` excludes it. With that aligned, logits equal PaddleSeg's on
+shared weights (tests/test_rivals.py).
+
+The Cross-CBAM authors' fork carries a different, smaller head under this name
+(``decode_heads/Fld_UAFM.py``: 1x1 reductions of every stage to 1/8 of its width, MMSeg's
+``SPPMHead`` and a 1x1-conv spatial attention); it is not PaddleSeg's PP-LiteSeg and is not used here.
 """
 
 from __future__ import annotations
