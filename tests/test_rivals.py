@@ -130,6 +130,10 @@ def _published(name):
     return row, measure(name, tuple(row["size"]), row["classes"])
 
 
+def test_segformer_b0_cityscapes_params_agree_with_the_papers_3_7_m():
+    assert abs(count_params(build_model("SegFormer-B0", num_classes=19)) - 3.7e6) <= 0.05e6
+
+
 @pytest.mark.parametrize("name", ["DDRNet-23-slim", "SegFormer-B0"])
 def test_params_agree_with_the_published_count(name):
     row, counted = _published(name)
