@@ -54,6 +54,14 @@ PARAMETER_GROUPS: dict[str, list[tuple[list[str], list[str]]]] = {
         *[([f"decode_head.linears.{i}."], [f"linear_c{i + 1}."]) for i in range(4)],
         (["decode_head.fuse.", "decode_head.classifier."], ["linear_fuse.", "linear_pred."]),
     ],
+    "PP-LiteSeg-T-fork": [
+        (["backbone."], ["backbone."]),
+        (["decode_head.reduce.2.", "decode_head.reduce.1.", "decode_head.reduce.0.", "decode_head.project16.",
+          "decode_head.context.", "decode_head.fuse16.", "decode_head.fuse8.", "decode_head.classifier."],
+         ["decode_head.conv1.", "decode_head.conv2.", "decode_head.conv3.", "decode_head.conv4.",
+          "decode_head.sppm.psp_modules.", "decode_head.sppm.bottleneck.", "decode_head.UAFM_last.",
+          "decode_head.UAFM_penultimate.", "decode_head.conv_seg."]),
+    ],
     "BiSeNetV2": [
         (["backbone."], ["backbone."]),
         (["decode_head.conv.", "decode_head.classifier."], ["decode_head.convs.", "decode_head.conv_seg."]),
@@ -70,9 +78,12 @@ PARAMETER_GROUPS: dict[str, list[tuple[list[str], list[str]]]] = {
 }
 FRAMEWORKS = {
     "PP-LiteSeg-T": "paddle", "PP-LiteSeg-B": "paddle", "DDRNet-23-slim": "paddle", "SegFormer-B0": "paddle",
-    "BiSeNetV2": "mmseg", "BiSeNetV1": "mmseg",
+    "BiSeNetV2": "mmseg", "BiSeNetV1": "mmseg", "PP-LiteSeg-T-fork": "mmseg",
 }
+#: BatchNorm epsilon of each reference where it is not the frameworks' default 1e-5.
+REFERENCE_BN_EPS = {"PP-LiteSeg-T-fork": 1e-3}
 MMSEG_CONFIGS = {
+    "PP-LiteSeg-T-fork": "PP-Liteseg/pp-liteseg_cityscapes_160k.py",
     "BiSeNetV1": "bisenetv1/bisenetv1_r18-d32_4x4_1024x1024_160k_cityscapes.py",
     "BiSeNetV2": "bisenetv2/bisenetv2_fcn_4x4_1024x1024_160k_cityscapes.py",
 }
@@ -151,7 +162,7 @@ def _mmseg(network: str, arrays: list, image):
 
     config = mmcv.Config.fromfile(str(peer / "src/mmseg/.mim/configs" / MMSEG_CONFIGS[network]))
     config.model.pretrained = None
-    config.model.backbone.init_cfg = None
+    config.model.backbone.pop("init_cfg", None)
     config.model.backbone.get("backbone_cfg", {}).pop("init_cfg", None)
     model = build_segmentor(mmcv.ConfigDict(_sync_to_bn(config.model.to_dict())))
     named = list(model.named_parameters())

@@ -21,7 +21,7 @@ from crosscbam.models.pp_liteseg import adaptive_average
 from crosscbam.models.rivals import published_counts
 
 sys.path.insert(0, str(Path(__file__).parent))
-from reference_forward import FRAMEWORKS, PARAMETER_GROUPS, ordered  # noqa: E402
+from reference_forward import FRAMEWORKS, PARAMETER_GROUPS, REFERENCE_BN_EPS, ordered  # noqa: E402
 
 REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "rivals_reference_params.json").read_text())
 PARAMS_TOLERANCE, FLOPS_TOLERANCE = 0.01, 0.02
@@ -44,6 +44,17 @@ MODULE_MAP = {
         "decode_head.fusions.1": ["ppseg_head.arm_list.1"],
         "decode_head.fusions.2": ["ppseg_head.arm_list.2"],
         "decode_head": ["ppseg_head", "seg_heads.0"],
+    },
+    ("PP-LiteSeg-T-fork", "mmseg"): {
+        "backbone": ["backbone"],
+        "decode_head.reduce.0": ["decode_head.conv3"],
+        "decode_head.reduce.1": ["decode_head.conv2"],
+        "decode_head.reduce.2": ["decode_head.conv1"],
+        "decode_head.context": ["decode_head.sppm.psp_modules", "decode_head.sppm.bottleneck"],
+        "decode_head.project16": ["decode_head.conv4"],
+        "decode_head.fuse16": ["decode_head.UAFM_last"],
+        "decode_head.fuse8": ["decode_head.UAFM_penultimate"],
+        "decode_head.classifier": ["decode_head.conv_seg"],
     },
     ("DDRNet-23-slim", "paddle"): {
         "backbone.stem": ["conv1"],
@@ -124,6 +135,11 @@ def test_pp_liteseg_differs_from_paddleseg_only_by_the_training_heads():
         assert count_params(build_model(name)) == reference["__total__"] - training_only
 
 
+def test_authors_pp_liteseg_port_differs_from_theirs_only_by_its_unused_classifier():
+    reference = REFERENCE["mmseg"]["networks"]["PP-LiteSeg-T-fork"]
+    assert count_params(build_model("PP-LiteSeg-T-fork")) == reference["__total__"] - reference["decode_head.sppm.conv_seg"]
+
+
 @lru_cache(maxsize=None)
 def _published(name):
     row = published_counts()[name]
@@ -196,7 +212,7 @@ def test_outputs_match_the_reference_implementation_on_shared_weights(name, tmp_
                 parameter.uniform_(0.5, 1.5)
     for module in model.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
-            module.eps = 1e-5  # the references' epsilon (ours is the Cross-CBAM authors' 1e-3)
+            module.eps = REFERENCE_BN_EPS.get(name, 1e-5)  # the reference's (ours is the Cross-CBAM authors' 1e-3)
     image = torch.randn(1, 3, 128, 256)
     with torch.no_grad():
         ours = (model.decode(image) if framework == "mmseg" else model(image)).numpy()

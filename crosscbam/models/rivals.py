@@ -22,6 +22,7 @@ from torch import nn
 from crosscbam.models.bisenetv1 import bisenetv1_r18
 from crosscbam.models.bisenetv2 import bisenetv2
 from crosscbam.models.ddrnet import ddrnet_23_slim
+from crosscbam.models.fld_uafm import pp_liteseg_fork
 from crosscbam.models.pp_liteseg import pp_liteseg
 from crosscbam.models.segformer import segformer_b0
 
@@ -55,6 +56,7 @@ _CAMVID = (720, 960)
 RIVALS: dict[str, Rival] = {
     "PP-LiteSeg-T": Rival(partial(pp_liteseg, "stdc1"), description="PP-LiteSeg-T (STDC1 + SPPM + UAFM decoder; Tables 2-3)"),
     "PP-LiteSeg-B": Rival(partial(pp_liteseg, "stdc2"), description="PP-LiteSeg-B (STDC2 + SPPM + UAFM decoder; Tables 2-3)"),
+    "PP-LiteSeg-T-fork": Rival(pp_liteseg_fork, description="the Cross-CBAM authors' own PP-LiteSeg port (STDC1 + FldUAFMHead of their fork)"),
     "DDRNet-23-slim": Rival(ddrnet_23_slim, num_classes=11, eval_size=_CAMVID, description="DDRNet-23-slim (dual-resolution ResNet + DAPPM; Table 3 row DDRNet)"),
     "BiSeNetV2": Rival(bisenetv2, description="BiSeNetV2 (detail + semantic branches, guided aggregation; Tables 2-3 list its -L form)"),
     "BiSeNetV1": Rival(bisenetv1_r18, num_classes=11, eval_size=_CAMVID, description="BiSeNetV1 with ResNet-18 (Table 3 row BiseNetV1-L)"),
