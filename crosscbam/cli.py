@@ -130,10 +130,10 @@ def _html(args: argparse.Namespace) -> None:
 
 
 def _variants(args: argparse.Namespace) -> None:
-    from crosscbam.models import VARIANTS
+    from crosscbam.models import get_variant, list_variants
 
-    for name, variant in VARIANTS.items():
-        print(f"{name:<12} {variant.description}")
+    for name in list_variants():
+        print(f"{name:<14} {get_variant(name).description}")
 
 
 def build_parser() -> argparse.ArgumentParser:

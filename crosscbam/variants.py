@@ -65,29 +65,61 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+@dataclass(frozen=True)
+class Rival:
+    """A rival network of Tables 2-3, built in this package (:mod:`crosscbam.models.rivals`).
+
+    Attributes:
+        num_classes: default number of classes: 19 for a Table 2 (Cityscapes) row, 11 for a rival
+            that only Table 3 (CamVid) lists.
+        eval_size: the input size (H, W) of the rival's Table 2/3 row (Table 2's where both list it).
+        aux_head: always ``False``: the rivals' training-only heads are not built.
+        description: the table row, for reports.
+    """
+
+    num_classes: int = 19
+    eval_size: tuple[int, int] = (512, 1024)
+    aux_head: bool = False
+    description: str = field(default="", compare=False)
+
+
+RIVALS: dict[str, Rival] = {
+    "PP-LiteSeg-T": Rival(description="PP-LiteSeg-T (STDC1 + SPPM + UAFM decoder; Tables 2-3)"),
+    "PP-LiteSeg-B": Rival(description="PP-LiteSeg-B (STDC2 + SPPM + UAFM decoder; Tables 2-3)"),
+    "PP-LiteSeg-T-fork": Rival(description="the Cross-CBAM authors' own PP-LiteSeg port (STDC1 + FldUAFMHead of their fork)"),
+    "DDRNet-23-slim": Rival(num_classes=11, eval_size=_CAMVID, description="DDRNet-23-slim (dual-resolution ResNet + DAPPM; Table 3 row DDRNet)"),
+    "BiSeNetV2": Rival(description="BiSeNetV2 (detail + semantic branches, guided aggregation; Tables 2-3 list its -L form)"),
+    "BiSeNetV1": Rival(num_classes=11, eval_size=_CAMVID, description="BiSeNetV1 with ResNet-18 (Table 3 row BiseNetV1-L)"),
+    "SegFormer-B0": Rival(eval_size=(1024, 1024), description="SegFormer-B0 (MiT-B0 + all-MLP decoder; Table 2 row SegFormer)"),
+}
+
+
 def list_variants() -> list[str]:
-    """Canonical names of every buildable variant."""
-    return list(VARIANTS)
+    """Canonical names of every buildable network: the paper's variants, then the rivals."""
+    return [*VARIANTS, *RIVALS]
 
 
 def canonical_name(name: str) -> str:
     """Resolve a case-insensitive variant name; raise ``ValueError`` listing the known names."""
-    by_lower = {key.lower(): key for key in VARIANTS}
+    by_lower = {key.lower(): key for key in list_variants()}
     try:
         return by_lower[name.lower()]
     except KeyError:
-        raise InputError(f"unknown model {name!r}; known models: {', '.join(VARIANTS)}") from None
+        raise InputError(f"unknown model {name!r}; known models: {', '.join(list_variants())}") from None
 
 
-def get_variant(name: str) -> Variant:
-    """The :class:`Variant` behind a (case-insensitive) name."""
-    return VARIANTS[canonical_name(name)]
+def get_variant(name: str) -> Variant | Rival:
+    """The :class:`Variant` (or :class:`Rival`) behind a (case-insensitive) name."""
+    canonical = canonical_name(name)
+    return RIVALS[canonical] if canonical in RIVALS else VARIANTS[canonical]
 
 
 def weights_of(name: str) -> str:
     """The variant whose trained weights ``name`` uses: the first listed variant that is the same
     network, i.e. differs at most in its paper input size (``weights_of("M2") == "M1"``)."""
-    network = replace(get_variant(name), eval_size=(0, 0), description="")
+    if canonical_name(name) in RIVALS:  # each rival is its own network
+        return canonical_name(name)
+    network = replace(get_variant(name), eval_size=(0, 0))
     return next(other for other, variant in VARIANTS.items() if replace(variant, eval_size=(0, 0)) == network)
 
 
@@ -96,6 +128,9 @@ SPEED_REFERENCES = {"stdc1": "STDC1-Seg", "stdc2": "STDC2-Seg"}
 
 
 def speed_reference(name: str) -> str | None:
-    """The STDC-Seg network with ``name``'s backbone, timed beside it; ``None`` for STDC-Seg itself."""
+    """The STDC-Seg network with ``name``'s backbone, timed beside it; ``None`` for STDC-Seg itself
+    and for the rivals (no STDC-Seg row to compare their ratio with)."""
     variant = get_variant(name)
-    return None if variant.head == "stdc_seg" else SPEED_REFERENCES[variant.backbone]
+    if isinstance(variant, Rival) or variant.head == "stdc_seg":
+        return None
+    return SPEED_REFERENCES[variant.backbone]

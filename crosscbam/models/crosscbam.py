@@ -1,5 +1,6 @@
-"""The Cross-CBAM network (paper Sec. 3.4) and :func:`build_model`, which builds every named variant
-of Tables 2-6 (:mod:`crosscbam.variants`)."""
+"""The Cross-CBAM network (paper Sec. 3.4) and :func:`build_model`, which builds every named network
+of :mod:`crosscbam.variants`: the variants of Tables 2-6 and the rivals of Tables 2-3, which share the
+:class:`CrossCBAM` container."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from torch import Tensor, nn
 from crosscbam.errors import InputError
 from crosscbam.models.heads import CrossCBAMHead, FCNHead, SEASPPHead, resize
 from crosscbam.models.init import init_weights
+from crosscbam.models.rivals import RIVAL_PARTS
 from crosscbam.models.stdc import STDCNet, stdc_net
 from crosscbam.models.stdc_seg import STDCSegHead
-from crosscbam.variants import get_variant
+from crosscbam.variants import Rival, canonical_name, get_variant
 
 #: Smallest input side the network accepts: stage 5 is at 1/32.
 MIN_INPUT_SIDE = 32
@@ -24,12 +26,12 @@ class CrossCBAM(nn.Module):
     ``aux`` is ``None`` without an auxiliary head.
 
     Args:
-        backbone: an :class:`STDCNet`.
-        decode_head: maps ``[s3, s4, s5]`` to logits.
+        backbone: an :class:`STDCNet` (or a rival's encoder: any module returning a feature list).
+        decode_head: maps ``[s3, s4, s5]`` (the encoder's features) to logits.
         aux_head: optional training-only head.
     """
 
-    def __init__(self, backbone: STDCNet, decode_head: nn.Module, aux_head: nn.Module | None = None) -> None:
+    def __init__(self, backbone: STDCNet | nn.Module, decode_head: nn.Module, aux_head: nn.Module | None = None) -> None:
         super().__init__()
         self.backbone = backbone
         self.decode_head = decode_head
@@ -60,16 +62,18 @@ def check_input(x: Tensor) -> None:
 
 
 def build_model(name: str, num_classes: int | None = None) -> CrossCBAM:
-    """Build a paper variant by its table name (case-insensitive; see :func:`list_variants`).
+    """Build a paper variant or a rival by its table name (case-insensitive; see :func:`list_variants`).
 
     Args:
-        name: e.g. ``"M1"``, ``"L2"``, ``"M1-d2-4"``, ``"M1-baseline"``.
+        name: e.g. ``"M1"``, ``"L2"``, ``"M1-d2-4"``, ``"M1-baseline"``, ``"PP-LiteSeg-T"``.
         num_classes: output classes; defaults to the variant's dataset (19 Cityscapes, 11 CamVid).
     """
     variant = get_variant(name)
     classes = variant.num_classes if num_classes is None else num_classes
     if classes < 1:
         raise InputError(f"num_classes must be positive, got {classes}")
+    if isinstance(variant, Rival):
+        return CrossCBAM(*RIVAL_PARTS[canonical_name(name)](classes))
     backbone = stdc_net(variant.backbone)
     s3, s4, s5 = backbone.out_channels
     if variant.head == "cross_cbam":
