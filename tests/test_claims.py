@@ -72,7 +72,8 @@ def test_tolerance_follows_the_printed_decimals():
     ("l2-highest", "ambiguous"), ("pp-liteseg-faster", "inconsistent"), ("camvid-vs-stdc2", "ambiguous"),
     ("camvid-lightweight", "ambiguous"), ("se-aspp-batchnorm", "inconsistent"), ("se-gate-sigmoid", "inconsistent"),
     ("ca-reduction", "consistent"), ("cityscapes-total", "consistent"), ("channels-fewer-better", "ambiguous"),
-    ("recipe-lr", "not checkable"), ("aspp-rates", "not checkable"),
+    ("recipe-lr", "consistent"), ("recipe-scale-cityscapes", "inconsistent"), ("recipe-gpus", "not checkable"),
+    ("aspp-rates", "not checkable"),
 ])
 def test_known_verdicts(paper_side, claim_id, verdict):
     assert paper_side.loc[claim_id, "verdict"] == verdict

@@ -191,3 +191,19 @@ def test_sigkill_then_rerun_ends_with_the_uninterrupted_weights(tmp_path):
     assert all(torch.equal(ours[k], theirs[k]) for k in ours), "resumed weights differ from the uninterrupted run"
     logged = [json.loads(line)["iteration"] for line in (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()]
     assert logged == list(range(1, 11))
+
+
+def test_presets_have_one_home_the_configuration_file(tmp_path):
+    """`crosscbam train --preset` reads the workflow's config/config.yaml: a preset added there trains,
+    an unknown one or an unknown field is a one-line error naming the file."""
+    from crosscbam.errors import ConfigError
+
+    config = tmp_path / "config.yaml"
+    config.write_text("presets:\n  tiny:\n    train:\n      recipe:\n        cityscapes: {iterations: 3, crop_size: [64, 128]}\n")
+    tiny = make_config("M1", "cityscapes", "-", "-", preset="tiny", config_file=str(config))
+    assert tiny.iterations == 3 and tiny.crop_size == (64, 128) and tiny.lr == 0.01  # the rest: the authors' recipe
+    with pytest.raises(ConfigError, match="unknown preset 'full' in .*config.yaml; expected one of tiny"):
+        make_config("M1", "cityscapes", "-", "-", preset="full", config_file=str(config))
+    config.write_text("presets:\n  tiny:\n    train:\n      recipe:\n        cityscapes: {iteration: 3}\n")
+    with pytest.raises(ConfigError, match="unknown training fields iteration"):
+        make_config("M1", "cityscapes", "-", "-", preset="tiny", config_file=str(config))

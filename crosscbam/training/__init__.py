@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {
-    "PRESETS": "crosscbam.training.config",
     "TrainConfig": "crosscbam.training.config",
     "make_config": "crosscbam.training.config",
     "PaperLoss": "crosscbam.training.losses",

@@ -14,7 +14,7 @@ from crosscbam.io import write_json
 def _train(args: argparse.Namespace) -> None:
     from crosscbam.training import make_config, train
 
-    config = make_config(args.variant, args.dataset, args.data_root, args.out, args.preset, args.seed, args.set)
+    config = make_config(args.variant, args.dataset, args.data_root, args.out, args.preset, args.seed, args.set, args.config_file)
     if args.print_config:
         print(json.dumps({**dataclasses.asdict(config), "config_hash": config.config_hash()}, indent=2, default=list))
         return
@@ -50,7 +50,8 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
     train.add_argument("--data-root", required=True)
     train.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final.pth)")
-    train.add_argument("--preset", default="smoke", choices=["smoke", "full"])
+    train.add_argument("--preset", default="smoke", help="a preset of the configuration (smoke, full, ...)")
+    train.add_argument("--config-file", help="configuration holding the presets (default: $CROSSCBAM_CONFIG, else the repository's config/config.yaml)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value (repeatable)")
     train.add_argument("--print-config", action="store_true", help="print the resolved configuration as JSON and exit")

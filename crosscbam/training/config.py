@@ -1,5 +1,6 @@
 """Training configuration: the authors' recipe (Sec. 4.2 read through their config, DESIGN.md §4)
-and the smoke preset.
+as the :class:`TrainConfig` defaults; each preset's departures from it live in ``config/config.yaml``
+(``presets.<name>.train.recipe.<dataset>``, read by :mod:`crosscbam.presets`).
 
 The ``full`` preset is the experiment behind the paper's numbers: where the text is ambiguous or
 disagrees, it follows the authors' MMSegmentation config (cited in ``crosscbam/authors_code.yaml``;
@@ -17,8 +18,8 @@ The dataclass defaults are the authors' values where they do not depend on the d
 * ``batch_size`` is images per GPU (MMSeg's ``samples_per_gpu``): the global batch is
   ``batch_size x`` the number of processes; the authors ran 16 per GPU on two GPUs.
 
-The smoke preset keeps the lr and warm-up it had (0.05, 10 iterations): in 120 iterations on the
-synthetic set a from-scratch M1 learns less at the authors' 0.01 without warm-up (README, Training).
+The smoke preset keeps its own lr and warm-up (0.05, 10 iterations; see config/config.yaml): in 120
+iterations on the synthetic set a from-scratch M1 learns less at the authors' 0.01 without warm-up.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 
+from crosscbam.errors import ConfigError
 from crosscbam.models.layers import BN_EPS
+from crosscbam.presets import recipe
 
 #: Fields that do not change what is trained (excluded from the config hash).
 NON_SEMANTIC = ("out", "data_root", "workers", "log_every", "checkpoint_every", "progress")
@@ -80,44 +83,25 @@ class TrainConfig:
         return hashlib.sha256(json.dumps(semantic, sort_keys=True, default=list).encode()).hexdigest()[:12]
 
     def validate(self) -> None:
-        """Raise a one-line ``ValueError`` for values that cannot work."""
+        """Raise a one-line :class:`ConfigError` naming the field for values that cannot work."""
         positive = ("iterations", "batch_size", "checkpoint_every", "log_every")
         for name in positive:
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.lr <= 0 or self.min_lr < 0:
-            raise ValueError(f"lr must be > 0 and min_lr >= 0, got lr={self.lr}, min_lr={self.min_lr}")
+            raise ConfigError(f"lr must be > 0 and min_lr >= 0, got lr={self.lr}, min_lr={self.min_lr}")
         if not 0 < self.scale_range[0] <= self.scale_range[1]:
-            raise ValueError(f"scale_range must be 0 < low <= high, got {self.scale_range}")
+            raise ConfigError(f"scale_range must be 0 < low <= high, got {self.scale_range}")
         if not 0 < self.cat_max_ratio <= 1:
-            raise ValueError(f"cat_max_ratio must be in (0, 1] (1 disables the retry), got {self.cat_max_ratio}")
+            raise ConfigError(f"cat_max_ratio must be in (0, 1] (1 disables the retry), got {self.cat_max_ratio}")
         if not 0 <= self.flip_prob <= 1:
-            raise ValueError(f"flip_prob must be in [0, 1], got {self.flip_prob}")
+            raise ConfigError(f"flip_prob must be in [0, 1], got {self.flip_prob}")
         if self.train_split not in ("train", "trainval"):
-            raise ValueError(f"train_split must be 'train' or 'trainval', got {self.train_split!r}")
+            raise ConfigError(f"train_split must be 'train' or 'trainval', got {self.train_split!r}")
         if self.bn_eps <= 0:
-            raise ValueError(f"bn_eps must be > 0, got {self.bn_eps}")
+            raise ConfigError(f"bn_eps must be > 0, got {self.bn_eps}")
         if any(s <= 0 for s in (*self.crop_size, *self.base_size)):
-            raise ValueError(f"crop_size and base_size must be positive, got {self.crop_size} and {self.base_size}")
-
-
-#: Preset -> dataset -> overrides of the TrainConfig defaults. ``full`` is the authors' recipe
-#: (Cityscapes: their config; CamVid: the paper's text, their fork has no CamVid config, trained on
-#: train+val as Table 3's peers). ``smoke`` is a minutes-long CPU run on synthetic data.
-PRESETS: dict[str, dict[str, dict]] = {
-    "full": {
-        "cityscapes": dict(iterations=160_000, batch_size=16, crop_size=(512, 1024), base_size=(1024, 2048),
-                           scale_range=(0.5, 2.0), checkpoint_every=4000, log_every=50, workers=8),
-        "camvid": dict(train_split="trainval", iterations=10_000, batch_size=24, crop_size=(720, 960),
-                       base_size=(720, 960), scale_range=(0.5, 2.5), checkpoint_every=1000, log_every=50, workers=8),
-    },
-    "smoke": {
-        "cityscapes": dict(iterations=120, batch_size=4, crop_size=(128, 256), base_size=(256, 512),
-                           scale_range=(0.5, 1.0), lr=0.05, warmup_iters=10, checkpoint_every=40, log_every=10),
-        "camvid": dict(iterations=120, batch_size=4, crop_size=(160, 224), base_size=(240, 320),
-                       scale_range=(0.75, 1.25), lr=0.05, warmup_iters=10, checkpoint_every=40, log_every=10),
-    },
-}
+            raise ConfigError(f"crop_size and base_size must be positive, got {self.crop_size} and {self.base_size}")
 
 
 def _convert(name: str, text: str, current: object) -> object:
@@ -136,24 +120,35 @@ def _convert(name: str, text: str, current: object) -> object:
         if "float" in str(kind):
             return float(text)
     except ValueError:
-        raise ValueError(f"--set {name}={text}: cannot read {text!r} as {kind} (current value {current!r})") from None
+        raise ConfigError(f"--set {name}={text}: cannot read {text!r} as {kind} (current value {current!r})") from None
     return None if text.lower() in ("none", "null", "") else text
 
 
+def _coerce(name: str, value: object) -> object:
+    """A value from YAML (lists for tuples) as the field's type, or a one-line error naming the field."""
+    kind = str(next(f.type for f in fields(TrainConfig) if f.name == name))
+    if "tuple" in kind and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
 def make_config(variant: str, dataset: str, data_root: str, out: str, preset: str = "smoke", seed: int = 0,
-                overrides: list[str] | None = None) -> TrainConfig:
-    """A validated config: the dataclass defaults, the preset's values, then ``key=value`` overrides."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
-    if dataset not in PRESETS[preset]:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(PRESETS[preset])}")
-    config = TrainConfig(variant=variant, dataset=dataset, data_root=data_root, out=out, preset=preset, seed=seed,
-                         **PRESETS[preset][dataset])
+                overrides: list[str] | None = None, config_file: str | None = None) -> TrainConfig:
+    """A validated config: the authors' recipe (the dataclass defaults), the preset's departures from it
+    (``presets.<preset>.train.recipe.<dataset>`` of ``config/config.yaml``, :mod:`crosscbam.presets`),
+    then ``key=value`` overrides."""
     settable = [f.name for f in fields(TrainConfig) if f.name not in ("variant", "dataset", "data_root", "out", "preset", "extra")]
+    values = recipe(preset, dataset, config_file)
+    unknown = sorted(set(values) - set(settable))
+    if unknown:
+        raise ConfigError(f"preset {preset!r} ({dataset}) sets unknown training fields {', '.join(unknown)}; "
+                          f"expected some of {', '.join(settable)}")
+    config = TrainConfig(variant=variant, dataset=dataset, data_root=data_root, out=out, preset=preset, seed=seed,
+                         **{key: _coerce(key, value) for key, value in values.items()})
     for item in overrides or []:
         key, sep, value = item.partition("=")
         if not sep or key not in settable:
-            raise ValueError(f"--set {item!r}: expected key=value with key one of {', '.join(settable)}")
+            raise ConfigError(f"--set {item!r}: expected key=value with key one of {', '.join(settable)}")
         setattr(config, key, _convert(key, value, getattr(config, key)))
     config.validate()
     return config

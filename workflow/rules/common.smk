@@ -1,6 +1,8 @@
 # Everything the rules share: config validation, the preset's settings, paths, and the functions
 # that turn the config's experiments into targets. The rule files (one per stage) hold rules only.
 # Only torch-free modules are imported here, so that parsing the workflow (snakemake -n) is fast.
+import shlex
+
 from snakemake.utils import validate
 
 from crosscbam.data import DATASETS
@@ -63,6 +65,26 @@ def trained_models():
 
 def experiment_variants(dataset):
     return [v for d, v in experiments() if d == dataset]
+
+
+def _setting(value):
+    """A config value as `crosscbam train --set` reads it."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return "none" if value is None else str(value)
+
+
+def training_overrides(wildcards):
+    """`--set` of the preset's recipe as Snakemake merged it (so --configfile overlays apply), then the
+    preset's `set`, then the `set` of the experiments that train this network."""
+    network = wildcards.variant
+    items = [f"{key}={_setting(value)}" for key, value in TRAIN["recipe"][wildcards.dataset].items()] + TRAIN["set"]
+    for experiment in config["experiments"]:
+        if experiment["dataset"] == wildcards.dataset and any(weights_of(v) == network for v in experiment["variants"]):
+            items += experiment.get("set", [])
+    return " ".join(f"--set {shlex.quote(item)}" for item in items)
 
 
 def compute_threads():

@@ -16,7 +16,7 @@ rule train:
         preset=PRESET,
         root=lambda wildcards: dataset_root(wildcards.dataset),
         out=lambda wildcards, output: os.path.dirname(output.checkpoint),
-        overrides=" ".join(f"--set {item}" for item in TRAIN["set"]),
+        overrides=training_overrides,
         launcher=TRAIN["launcher"],
     threads: compute_threads()
     resources:
