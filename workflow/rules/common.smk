@@ -47,7 +47,7 @@ DATA = f"data/{PRESET}"
 PACKAGE = os.path.join(workflow.basedir, "crosscbam")
 ONNX_DIR = f"{RESULTS}/onnx"
 CITYSCAPES_PACKAGES = ["gtFine_trainvaltest.zip", "leftImg8bit_trainvaltest.zip"]
-SUMMARY_TABLES = ["claims", "complexity", "fps"]
+SUMMARY_TABLES = ["claims", "protocol", "complexity", "fps"]
 FIGURES = ["fig7_qualitative", "fig8_ablation", "speed_accuracy", "training_curves"]
 FIRST_SEED = TRAIN["seeds"][0]
 

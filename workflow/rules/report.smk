@@ -47,16 +47,19 @@ rule claims_ours:
         "crosscbam report claims-ours --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
 
+# Every training setting: the paper's text, the authors' config and the full preset's resolved recipe.
 rule protocol:
+    input:
+        f"{PACKAGE}/protocol.yaml",
+        f"{PACKAGE}/authors_code.yaml",
+        os.path.join(workflow.basedir, "config", "config.yaml"),
     output:
         csv="reports/protocol.csv",
         md="reports/protocol.md",
     log:
         f"{LOGS}/report/protocol.log",
-    params:
-        preset=PRESET,
     shell:
-        "crosscbam report protocol --preset {params.preset} --csv {output.csv} --md {output.md} 2> {log}"
+        "crosscbam report protocol --csv {output.csv} --md {output.md} 2> {log}"
 
 
 rule complexity_summary:
