@@ -21,3 +21,7 @@ class ConfigError(CrossCBAMError, ValueError):
 
 class InputError(CrossCBAMError, ValueError):
     """A value or file given to a command that cannot work (unknown name, bad size, wrong file)."""
+
+
+class TrainingDiverged(CrossCBAMError, FloatingPointError):
+    """The loss became NaN or infinite; the message names the iteration and the learning rate."""

@@ -75,6 +75,7 @@ def evaluate(checkpoint: str | Path, dataset: str, data_root: str | Path, size: 
     cm.all_reduce()
     return _result(cm, spec.class_names, kind="evaluation_run", model=meta["variant"], dataset=dataset, split=split, size=list(size) if size else None,
                    n_images=len(samples), variant=meta["variant"], checkpoint=str(checkpoint),
+                   checkpoint_iteration=meta.get("iteration"), checkpoint_final=meta.get("final"),
                    train_config_hash=meta.get("config_hash"), train_config=meta.get("config"),
                    train_wall_s=meta.get("elapsed_s"), train_provenance=meta.get("provenance"))
 

@@ -207,3 +207,61 @@ def test_presets_have_one_home_the_configuration_file(tmp_path):
     config.write_text("presets:\n  tiny:\n    train:\n      recipe:\n        cityscapes: {iteration: 3}\n")
     with pytest.raises(ConfigError, match="unknown training fields iteration"):
         make_config("M1", "cityscapes", "-", "-", preset="tiny", config_file=str(config))
+
+
+def test_a_second_trainer_on_the_same_out_fails_at_once_naming_the_holder(tmp_path):
+    from crosscbam.errors import CrossCBAMError
+    from crosscbam.io import exclusive_lock
+
+    out = tmp_path / "run"
+    with exclusive_lock(out, "training run"), pytest.raises(CrossCBAMError, match=f"in use by another training run \\(PID {os.getpid()}"):
+        train(tiny_config(out, iterations=1), dataset=BlobDataset(), num_classes=2)
+    assert not (out / "final.pth").exists()
+
+
+def test_the_data_is_part_of_a_runs_identity(tmp_path):
+    """A finished (or killed) run is never returned for, or resumed on, another dataset tree."""
+    from crosscbam.cli import main
+    from crosscbam.errors import ConfigError
+
+    for name, seed in (("a", "0"), ("b", "1")):
+        assert main(["data", "synth", "cityscapes", "--out", str(tmp_path / name), "--n-train", "2", "--n-val", "1",
+                     "--n-test", "0", "--size", "64", "128", "--seed", seed]) == 0
+    settings = ["iterations=1", "batch_size=2", "crop_size=64x128", "base_size=64x128", "progress=false"]
+    run = tmp_path / "run"
+    config = make_config("M1-c128", "cityscapes", str(tmp_path / "a"), str(run), preset="smoke", overrides=settings)
+    final = train(config)
+    assert torch.load(final, weights_only=True)["data_identity"]
+    other = make_config("M1-c128", "cityscapes", str(tmp_path / "b"), str(run), preset="smoke", overrides=settings)
+    with pytest.raises(ConfigError, match="holds a run on other data"):
+        train(other)
+    assert train(config) == final  # the same data: found complete
+
+
+def test_a_torn_metrics_line_does_not_block_a_resume(tmp_path):
+    from crosscbam.training.trainer import _truncate_metrics
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"iteration": 2, "loss": 1.0}\n{"iteration": 4, "loss": 0.9}\n{"iteration": 6, "lo')
+    _truncate_metrics(path, 4)
+    assert path.read_text() == '{"iteration": 2, "loss": 1.0}\n{"iteration": 4, "loss": 0.9}\n'
+
+
+def test_evaluating_an_unfinished_checkpoint_says_which_iteration_it_holds(tmp_path, capsys):
+    from crosscbam.cli import main
+
+    assert main(["data", "synth", "cityscapes", "--out", str(tmp_path / "data"), "--n-train", "2", "--n-val", "1",
+                 "--n-test", "0", "--size", "64", "128", "--seed", "0"]) == 0
+    run = tmp_path / "run"
+    settings = ["iterations=4", "checkpoint_every=2", "batch_size=2", "crop_size=64x128", "base_size=64x128", "progress=false"]
+    config = make_config("M1-c128", "cityscapes", str(tmp_path / "data"), str(run), preset="smoke", overrides=settings)
+    train(config)
+    last = run / "checkpoints" / "last.pth"
+    state = torch.load(run / "final.pth", weights_only=True)
+    torch.save({**state, "iteration": 2, "optimizer": {}}, last)  # what a run killed at iteration 2 leaves
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--checkpoint", str(last), "--dataset", "cityscapes", "--data-root", str(tmp_path / "data"),
+                 "--size", "64", "128", "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["checkpoint_final"] is False and record["checkpoint_iteration"] == 2
+    assert "holds iteration 2 of 4" in capsys.readouterr().err

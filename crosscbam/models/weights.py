@@ -166,7 +166,8 @@ def load_model(name: str | None = None, checkpoint: str | Path | None = None) ->
 
     Returns:
         ``(model, metadata)``; metadata has ``variant`` and ``num_classes``, and for our checkpoints
-        also ``dataset``, ``config``, ``config_hash`` and ``iteration`` when training stored them.
+        also ``dataset``, ``config``, ``config_hash``, ``iteration`` and ``final`` (False for a
+        checkpoint of an unfinished run).
     """
     if checkpoint is None:
         if name is None:
@@ -188,7 +189,8 @@ def load_model(name: str | None = None, checkpoint: str | Path | None = None) ->
         except RuntimeError as error:
             raise CheckpointError(f"checkpoint {checkpoint} does not fit variant {variant}: {str(error).splitlines()[0]}") from None
         meta = {k: v for k, v in stored.items() if k not in ("model", "optimizer", "scheduler", "scaler", "rng")}
-        return model.eval(), {**meta, "variant": canonical_name(name) if name else variant, "source": "crosscbam"}
+        final = "optimizer" not in stored  # last.pth (resumable) keeps the optimizer; final.pth does not
+        return model.eval(), {**meta, "final": final, "variant": canonical_name(name) if name else variant, "source": "crosscbam"}
     if name is None:
         raise CheckpointError(f"checkpoint {checkpoint} is not a crosscbam checkpoint; for an MMSeg checkpoint name the variant")
     state = stored.get("state_dict", stored)

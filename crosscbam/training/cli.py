@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
 
 from crosscbam.arguments import pixels
@@ -28,6 +29,10 @@ def _evaluate(args: argparse.Namespace) -> None:
 
     size = tuple(args.size) if args.size else None
     result = evaluate(args.checkpoint, args.dataset, args.data_root, size, args.split, args.variant)
+    if result["checkpoint_final"] is False:
+        total = (result["train_config"] or {}).get("iterations", "?")
+        print(f"note: {args.checkpoint} holds iteration {result['checkpoint_iteration']} of {total}, an unfinished "
+              "run (not its final model); the record says so", file=sys.stderr)
     write_json(result, args.out)
 
 

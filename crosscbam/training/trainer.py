@@ -10,6 +10,7 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -23,11 +24,12 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from crosscbam.errors import CheckpointError, ConfigError, TrainingDiverged
+from crosscbam.io import exclusive_lock, write_text
 from crosscbam.models import build_model, canonical_name
 from crosscbam.models.init import set_bn_eps
-from crosscbam.models.weights import CheckpointError, load_mmseg_checkpoint
+from crosscbam.models.weights import load_mmseg_checkpoint, read_checkpoint
 from crosscbam.provenance import provenance
-from crosscbam.models.weights import read_checkpoint
 from crosscbam.training.checkpoints import save_atomic
 from crosscbam.training.config import TrainConfig
 from crosscbam.training.losses import PaperLoss
@@ -69,9 +71,9 @@ class ResumableBatchSampler(Sampler):
 
     def __init__(self, size: int, batch_size: int, seed: int, start_iteration: int, rank: int = 0, world_size: int = 1) -> None:
         if size < batch_size:
-            raise ValueError(f"the dataset has {size} samples, fewer than the batch size {batch_size}; lower batch_size or add data")
+            raise ConfigError(f"the dataset has {size} samples, fewer than the batch size {batch_size}; lower batch_size or add data")
         if batch_size % world_size:
-            raise ValueError(f"batch_size {batch_size} is not divisible by the {world_size} processes")
+            raise ConfigError(f"batch_size {batch_size} is not divisible by the {world_size} processes")
         self.size, self.batch_size, self.seed = size, batch_size, seed
         self.start_iteration, self.rank, self.world_size = start_iteration, rank, world_size
         self.batches_per_epoch = size // batch_size
@@ -133,16 +135,30 @@ def _num_classes(dataset_name: str) -> int:
     return DATASETS[dataset_name].num_classes
 
 
-def _check_output(out: Path, config_hash: str) -> dict | None:
-    """The resumable checkpoint of the same run, or None; refuse an output of another run."""
+def data_identity(config: TrainConfig) -> str:
+    """A short hash of the prepared tree's listing in its data card (names, file counts, sizes), after
+    checking that the tree still matches it: a run is trained on one dataset, never a mix."""
+    from crosscbam.data.card import check_card
+
+    card = check_card(Path(config.data_root), config.dataset)
+    return hashlib.sha256(json.dumps(card["tree"], sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _check_output(out: Path, config_hash: str, data: str | None) -> dict | None:
+    """The resumable checkpoint of the same run (configuration and data), or None; refuse another run's."""
     for name in (FINAL_NAME, CHECKPOINT_NAME):
         path = out / name
         if path.exists():
             checkpoint = read_checkpoint(path)
             if checkpoint.get("config_hash") != config_hash:
-                raise ValueError(
+                raise ConfigError(
                     f"{out} holds a run with another configuration ({path.name}: config {checkpoint.get('config_hash')}, "
                     f"this run: {config_hash}); choose another --out or remove it"
+                )
+            if checkpoint.get("data_identity") != data:
+                raise ConfigError(
+                    f"{out} holds a run on other data ({path.name}: data {checkpoint.get('data_identity')}, --data-root "
+                    f"now: {data}); choose another --out, or the data root it was trained on"
                 )
             return checkpoint
     return None
@@ -159,14 +175,23 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
     config.validate()
     variant = canonical_name(config.variant)
     if dataset is None and not Path(config.data_root).is_dir():
-        raise ValueError(f"data root {config.data_root} does not exist; prepare the data first (crosscbam data ...)")
+        raise ConfigError(f"data root {config.data_root} does not exist; prepare the data first (crosscbam data ...)")
+    rank, local_rank, world_size = _distributed()
     out = Path(config.out)
+    with contextlib.ExitStack() as held:
+        if rank == 0:  # one writer per run directory: a second process fails at once, naming the holder
+            held.enter_context(exclusive_lock(out, "training run"))
+        return _train(config, variant, out, rank, local_rank, world_size, dataset, num_classes)
+
+
+def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: int, world_size: int,
+           dataset: Dataset | None, num_classes: int | None) -> Path:
     config_hash = config.config_hash()
-    previous = _check_output(out, config_hash)
+    data = data_identity(config) if dataset is None else None
+    previous = _check_output(out, config_hash, data)
     if previous is not None and "optimizer" not in previous:
         return out / FINAL_NAME  # complete already
 
-    rank, local_rank, world_size = _distributed()
     device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
     use_amp = config.amp and device.type == "cuda"
     dataset = dataset if dataset is not None else _build_dataset(config)
@@ -207,7 +232,8 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         _truncate_metrics(metrics_path, iteration)
-        (out / "config.json").write_text(json.dumps({**dataclasses.asdict(config), "config_hash": config_hash}, indent=2, default=list))
+        write_text(json.dumps({**dataclasses.asdict(config), "config_hash": config_hash, "data_identity": data}, indent=2, default=list) + "\n",
+                   out / "config.json")
 
     loader = make_loader(dataset, config, iteration, rank, world_size, pin_memory=device.type == "cuda")
 
@@ -215,7 +241,7 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
         target = model.module if world_size > 1 else model
         record = {"model": target.state_dict(), "variant": variant, "dataset": config.dataset, "num_classes": classes,
                   "config": json.loads(json.dumps(dataclasses.asdict(config), default=list)), "config_hash": config_hash,
-                  "iteration": iteration, "elapsed_s": elapsed}
+                  "data_identity": data, "iteration": iteration, "elapsed_s": elapsed}
         if final:
             return {**record, "provenance": provenance()}
         return {**record, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
@@ -235,7 +261,7 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
         # is then the identity, so this equals the authors' loss on the raw head outputs
         loss, parts = criterion(main.float(), None if aux is None else aux.float(), labels)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss is {loss.item()} at iteration {iteration}; lower lr (now {scheduler.get_last_lr()[0]:.3g})")
+            raise TrainingDiverged(f"loss is {loss.item()} at iteration {iteration}; lower lr (now {scheduler.get_last_lr()[0]:.3g})")
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -277,9 +303,16 @@ def _append_metrics(path: Path, record: dict) -> None:
 
 
 def _truncate_metrics(path: Path, iteration: int) -> None:
-    """Drop log lines past the resumed iteration (written by a run that was killed after them)."""
+    """Drop log lines past the resumed iteration (written by a run that was killed after them) and a
+    last line torn by the kill."""
     if not path.exists():
         return
-    kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["iteration"] <= iteration]
-    path.write_text("".join(line + "\n" for line in kept))
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line)["iteration"] <= iteration:
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):  # a line torn by a kill mid-write: dropped
+            continue
+    write_text("".join(line + "\n" for line in kept), path)
 
