@@ -265,3 +265,38 @@ def test_evaluating_an_unfinished_checkpoint_says_which_iteration_it_holds(tmp_p
     record = json.loads(out.read_text())
     assert record["checkpoint_final"] is False and record["checkpoint_iteration"] == 2
     assert "holds iteration 2 of 4" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("crop_size=512", "crop_size takes 2 values"),
+    ("warmup_iters=-5", "warmup_iters must be >= 0"),
+    ("lr=nan", "lr must be a finite number"),
+    ("lr=inf", "lr must be a finite number"),
+    ("crop_size=1024,2048", "larger than the largest resized image 256x512"),
+])
+def test_config_values_are_range_checked_with_their_name(setting, message):
+    from crosscbam.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        make_config("M1", "cityscapes", "-", "-", preset="smoke", overrides=[setting])
+
+
+def test_a_variant_built_for_another_dataset_is_refused():
+    from crosscbam.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="variant camvid-M is built for camvid \\(11 classes\\), not cityscapes"):
+        make_config("camvid-M", "cityscapes", "-", "-", preset="smoke")
+
+
+def test_a_run_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_path, monkeypatch):
+    from crosscbam.errors import ConfigError
+    from crosscbam.training import trainer
+
+    config = tiny_config(tmp_path / "run", iterations=1)
+    model = trainer.build_model("M1-c128", 2)
+    need = trainer.expected_memory(model, config)
+    assert 0 < need < 2**30  # batch 2 at 128x256
+    monkeypatch.setattr(trainer, "available_memory", lambda device: need // 2)
+    with pytest.raises(ConfigError, match="needs about .* GiB, cpu has .* GiB free; lower batch_size or crop_size"):
+        train(config, dataset=BlobDataset(), num_classes=2)
+    assert not (tmp_path / "run" / "final.pth").exists()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field, fields
 
 from crosscbam.errors import ConfigError
@@ -84,12 +85,28 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise a one-line :class:`ConfigError` naming the field for values that cannot work."""
-        positive = ("iterations", "batch_size", "checkpoint_every", "log_every")
-        for name in positive:
+        for name in ("crop_size", "base_size", "scale_range"):
+            if len(getattr(self, name)) != 2:
+                raise ConfigError(f"{name} takes 2 values (H,W or low,high), got {getattr(self, name)}; e.g. --set {name}=512,1024")
+        for name in ("iterations", "batch_size", "checkpoint_every", "log_every"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if self.lr <= 0 or self.min_lr < 0:
-            raise ConfigError(f"lr must be > 0 and min_lr >= 0, got lr={self.lr}, min_lr={self.min_lr}")
+        for name in ("warmup_iters", "workers"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        numbers = ("lr", "min_lr", "momentum", "weight_decay", "power", "warmup_ratio", "main_loss_weight",
+                   "aux_loss_weight", "focal_gamma", "focal_alpha", "bn_eps", "cat_max_ratio", "flip_prob")
+        for name in numbers:
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
+        if not 0 < self.lr or not 0 <= self.min_lr <= self.lr:
+            raise ConfigError(f"need lr > 0 and 0 <= min_lr <= lr, got lr={self.lr}, min_lr={self.min_lr}")
+        if not 0 <= self.momentum < 1 or self.weight_decay < 0 or self.power <= 0 or not 0 < self.warmup_ratio <= 1:
+            raise ConfigError(f"need 0 <= momentum < 1, weight_decay >= 0, power > 0, 0 < warmup_ratio <= 1; got {self.momentum}, "
+                              f"{self.weight_decay}, {self.power}, {self.warmup_ratio}")
+        if min(self.main_loss_weight, self.aux_loss_weight, self.focal_gamma) < 0 or not 0 <= self.focal_alpha <= 1:
+            raise ConfigError("loss weights and focal_gamma must be >= 0 and focal_alpha in [0, 1]; got "
+                              f"{self.main_loss_weight}, {self.aux_loss_weight}, {self.focal_gamma}, {self.focal_alpha}")
         if not 0 < self.scale_range[0] <= self.scale_range[1]:
             raise ConfigError(f"scale_range must be 0 < low <= high, got {self.scale_range}")
         if not 0 < self.cat_max_ratio <= 1:
@@ -102,6 +119,26 @@ class TrainConfig:
             raise ConfigError(f"bn_eps must be > 0, got {self.bn_eps}")
         if any(s <= 0 for s in (*self.crop_size, *self.base_size)):
             raise ConfigError(f"crop_size and base_size must be positive, got {self.crop_size} and {self.base_size}")
+        largest = [round(side * self.scale_range[1]) for side in self.base_size]
+        if self.crop_size[0] > largest[0] or self.crop_size[1] > largest[1]:
+            raise ConfigError(
+                f"crop_size {self.crop_size[0]}x{self.crop_size[1]} is larger than the largest resized image "
+                f"{largest[0]}x{largest[1]} (base_size x scale_range[1]): every crop would be partly padding; "
+                "lower crop_size or raise scale_range"
+            )
+        self._check_variant_fits_dataset()
+
+    def _check_variant_fits_dataset(self) -> None:
+        from crosscbam.data import DATASETS
+        from crosscbam.variants import get_variant
+
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"unknown dataset {self.dataset!r}; expected one of {', '.join(DATASETS)}")
+        built_for, classes = get_variant(self.variant).num_classes, DATASETS[self.dataset].num_classes
+        if built_for != classes:
+            other = next((name for name, info in DATASETS.items() if info.num_classes == built_for), f"{built_for} classes")
+            raise ConfigError(f"variant {self.variant} is built for {other} ({built_for} classes), not {self.dataset} "
+                              f"({classes}); pick a {self.dataset} variant (crosscbam variants)")
 
 
 def _convert(name: str, text: str, current: object) -> object:
