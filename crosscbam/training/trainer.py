@@ -198,8 +198,8 @@ def data_identity(config: TrainConfig) -> str:
     return hashlib.sha256(json.dumps(card["tree"], sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _check_output(out: Path, config_hash: str, data: str | None) -> dict | None:
-    """The resumable checkpoint of the same run (configuration and data), or None; refuse another run's."""
+def _check_output(out: Path, config_hash: str, data: str | None, world_size: int) -> dict | None:
+    """The resumable checkpoint of the same run (configuration, data, processes), or None; refuse another run's."""
     for name in (FINAL_NAME, CHECKPOINT_NAME):
         path = out / name
         if path.exists():
@@ -213,6 +213,11 @@ def _check_output(out: Path, config_hash: str, data: str | None) -> dict | None:
                 raise ConfigError(
                     f"{out} holds a run on other data ({path.name}: data {checkpoint.get('data_identity')}, --data-root "
                     f"now: {data}); choose another --out, or the data root it was trained on"
+                )
+            if checkpoint.get("world_size", 1) != world_size:
+                raise ConfigError(
+                    f"{out} holds a run of {checkpoint.get('world_size', 1)} processes, this one has {world_size}: the global "
+                    "batch would change; resume with the same number of processes or choose another --out"
                 )
             return checkpoint
     return None
@@ -242,12 +247,14 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
            dataset: Dataset | None, num_classes: int | None) -> Path:
     config_hash = config.config_hash()
     data = data_identity(config) if dataset is None else None
-    previous = _check_output(out, config_hash, data)
+    previous = _check_output(out, config_hash, data, world_size)
     if previous is not None and "optimizer" not in previous:
         return out / FINAL_NAME  # complete already
 
     device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    use_amp = config.amp and device.type == "cuda"
+    # Mixed precision: float16 with a loss scaler on CUDA; bfloat16 on a CPU (same autocast path, no
+    # scaler needed: bfloat16 has float32's exponent range).
+    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     dataset = dataset if dataset is not None else _build_dataset(config)
     classes = num_classes or _num_classes(config.dataset)
 
@@ -268,7 +275,7 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
     schedule = dict(base_lr=config.lr, max_iters=config.iterations, power=config.power, min_lr=config.min_lr,
                     warmup_iters=config.warmup_iters, warmup_ratio=config.warmup_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: poly_lr(it, **schedule) / config.lr)
-    scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
+    scaler = torch.amp.GradScaler(device.type, enabled=config.amp and device.type == "cuda")
     criterion = PaperLoss(config.main_loss_weight, config.aux_loss_weight, config.focal_gamma, config.focal_alpha)
 
     iteration, elapsed = 0, 0.0
@@ -296,7 +303,7 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
         target = model.module if world_size > 1 else model
         record = {"model": target.state_dict(), "variant": variant, "dataset": config.dataset, "num_classes": classes,
                   "config": json.loads(json.dumps(dataclasses.asdict(config), default=list)), "config_hash": config_hash,
-                  "data_identity": data, "iteration": iteration, "elapsed_s": elapsed}
+                  "data_identity": data, "world_size": world_size, "iteration": iteration, "elapsed_s": elapsed}
         if final:
             return {**record, "provenance": provenance()}
         return {**record, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
@@ -310,7 +317,7 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
         step_start = time.perf_counter()
         images, labels = next(batches)
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=config.amp):
             main, aux = model(images)
         # the model returns logits already resized to the crop (= label) size; the loss's own resize
         # is then the identity, so this equals the authors' loss on the raw head outputs
@@ -340,6 +347,8 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
     if rank == 0:
         save_atomic(snapshot(final=True), out / FINAL_NAME)
         (out / CHECKPOINT_NAME).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the folder of the resumable checkpoint, now empty
+            (out / CHECKPOINT_NAME).parent.rmdir()
     if world_size > 1:
         dist.barrier()
     return out / FINAL_NAME
