@@ -38,11 +38,14 @@ DATA_CONFIG = SETTINGS["data"]
 SPEED = SETTINGS["speed"]
 TRAIN = SETTINGS["train"]
 EVALUATE = SETTINGS["evaluate"]
-RESULTS = f"results/{PRESET}"
-LOGS = f"logs/{PRESET}"
+# The name of this run's folders and the label on its reports: the preset's, unless `run` says
+# otherwise (the rehearsal, config/rehearsal.yaml, runs the full preset under its own name).
+RUN = config.get("run") or PRESET
+RESULTS = f"results/{RUN}"
+LOGS = f"logs/{RUN}"
 # Snakemake's per-job timings (rule `benchmark:`), beside the logs; benchmarks/ holds the scripts.
-TIMES = f"logs/{PRESET}/times"
-DATA = f"data/{PRESET}"
+TIMES = f"logs/{RUN}/times"
+DATA = f"data/{RUN}"
 # The package's data files (the paper's numbers, claims, cited facts), inputs of the paper-side reports.
 PACKAGE = os.path.join(workflow.basedir, "crosscbam")
 ONNX_DIR = f"{RESULTS}/onnx"

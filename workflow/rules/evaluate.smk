@@ -31,7 +31,7 @@ rule aggregate_seeds:
     log:
         f"{LOGS}/eval/{{dataset}}/{{variant}}.log",
     params:
-        preset=PRESET,
+        preset=RUN,
         data=DATA_CONFIG["source"],
     shell:
         "crosscbam aggregate --model {wildcards.variant} --results {input} --preset {params.preset} --data {params.data} "

@@ -11,7 +11,7 @@ rule paper_table:
     wildcard_constraints:
         table="|".join(TABLES),
     params:
-        preset=PRESET,
+        preset=RUN,
     shell:
         "crosscbam report {wildcards.table} --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
@@ -42,7 +42,7 @@ rule claims_ours:
     log:
         f"{LOGS}/report/claims_ours.log",
     params:
-        preset=PRESET,
+        preset=RUN,
     shell:
         "crosscbam report claims-ours --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
@@ -71,7 +71,7 @@ rule complexity_summary:
     log:
         f"{LOGS}/report/complexity.log",
     params:
-        preset=PRESET,
+        preset=RUN,
     shell:
         "crosscbam report complexity --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
@@ -85,7 +85,7 @@ rule figure_qualitative:
     log:
         f"{LOGS}/report/fig7_qualitative.log",
     params:
-        preset=PRESET,
+        preset=RUN,
         root=dataset_root("cityscapes"),
         size="{} {}".format(*eval_size("M1", "cityscapes")),
     shell:
@@ -102,7 +102,7 @@ rule figure_ablation:
     log:
         f"{LOGS}/report/fig8_ablation.log",
     params:
-        preset=PRESET,
+        preset=RUN,
         root=dataset_root("cityscapes"),
         size="{} {}".format(*eval_size("M1", "cityscapes")),
         pairs=ablation_pairs(),
@@ -119,7 +119,7 @@ rule figure_speed_accuracy:
     log:
         f"{LOGS}/report/speed_accuracy.log",
     params:
-        preset=PRESET,
+        preset=RUN,
     shell:
         "crosscbam figure scatter --table2 {input} --preset {params.preset} --out {output} 2> {log}"
 
@@ -132,7 +132,7 @@ rule figure_training_curves:
     log:
         f"{LOGS}/report/training_curves.log",
     params:
-        preset=PRESET,
+        preset=RUN,
         metrics=training_metrics("pairs"),
     shell:
         "crosscbam figure curves --metrics {params.metrics} --preset {params.preset} --out {output} 2> {log}"
@@ -148,6 +148,6 @@ rule html_report:
     log:
         f"{LOGS}/report/html.log",
     params:
-        preset=PRESET,
+        preset=RUN,
     shell:
         "crosscbam html --tables {input.tables} --figures {input.figures} --preset {params.preset} --out {output} 2> {log}"

@@ -52,6 +52,6 @@ rule fps_table:
     log:
         f"{LOGS}/report/fps.log",
     params:
-        preset=PRESET,
+        preset=RUN,
     shell:
         "crosscbam fps-table --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
