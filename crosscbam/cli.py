@@ -203,6 +203,16 @@ EXIT_USER, EXIT_OS, EXIT_INTERRUPTED = 2, 3, 130
 DEBUG_VARIABLE = "CROSSCBAM_DEBUG"
 
 
+def _one_line(error: Exception) -> str:
+    """The message of a project error; for one raised in a data-loader worker, PyTorch re-raises it
+    with the worker's traceback in the message: keep only the original last line."""
+    text = str(error)
+    if "Original Traceback" in text:
+        last = text.strip().splitlines()[-1]
+        text = last.split(": ", 1)[1] if ": " in last else last
+    return text
+
+
 def _os_message(error: OSError) -> str:
     where = f" {error.filename}" if error.filename else ""
     reason = error.strerror or str(error)
@@ -226,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.func(args)
     except CrossCBAMError as error:
-        print(f"crosscbam {args.command}: error: {error}", file=sys.stderr)
+        print(f"crosscbam {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USER
     except OSError as error:
         print(f"crosscbam {args.command}: error: {_os_message(error)}", file=sys.stderr)

@@ -104,6 +104,8 @@ def _read_png(path: Path) -> np.ndarray:
         raise InputError(f"cannot read {path} ({error})") from None
     if array.ndim != 2:
         raise InputError(f"{path} has {array.shape[-1]} channels; expected a single-channel labelId PNG")
+    if array.dtype != np.uint8:
+        raise InputError(f"{path} is a {8 * array.dtype.itemsize}-bit PNG; labelId PNGs are 8-bit (save it in mode 'L')")
     return array
 
 

@@ -85,3 +85,32 @@ def test_predict_writes_test_server_label_ids_colour_and_overlay(tmp_path):
     assert set(np.unique(ids)) <= {7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33}  # labelIds of the 19 classes
     for kind in ("color", "overlay"):
         assert np.asarray(Image.open(tmp_path / "out" / kind / "aachen" / "aachen_000000_000019_leftImg8bit.png")).shape == (64, 96, 3)
+
+
+def test_a_16_bit_prediction_is_a_one_line_error(tmp_path, capsys):
+    from crosscbam.cli import main
+
+    _, pred_files = write_case(tmp_path)
+    wide = np.asarray(Image.open(pred_files[0]), dtype=np.uint16) * 300  # values past 255
+    Image.fromarray(wide).save(pred_files[0])
+    assert main(["score", "--dataset", "cityscapes", "--gt", str(tmp_path), "--pred", str(tmp_path / "pred")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "is a 16-bit PNG; labelId PNGs are 8-bit" in err and pred_files[0].name in err
+
+
+def test_an_error_in_a_data_loader_worker_is_one_line(tmp_path, capsys):
+    """A project error raised inside a DataLoader worker reaches the user as its own one line."""
+    from crosscbam.cli import main
+
+    assert main(["data", "synth", "cityscapes", "--out", str(tmp_path / "data"), "--n-train", "2", "--n-val", "1",
+                 "--n-test", "0", "--size", "64", "128", "--seed", "0"]) == 0
+    broken = next((tmp_path / "data" / "leftImg8bit" / "train").rglob("*.png"))
+    # the same size and name, other bytes: the card's listing still matches, decoding fails in a worker
+    broken.write_bytes(b"\x00" * broken.stat().st_size)
+    args = ["train", "--variant", "M1-c128", "--dataset", "cityscapes", "--data-root", str(tmp_path / "data"),
+            "--out", str(tmp_path / "run"), "--set", "iterations=1", "--set", "batch_size=2", "--set", "workers=1",
+            "--set", "crop_size=64,128", "--set", "base_size=64,128", "--set", "progress=false"]
+    capsys.readouterr()  # the synthesis' progress bars
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0] and broken.name in err[0], err
