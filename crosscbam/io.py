@@ -19,7 +19,8 @@ from pathlib import Path
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)(?P<suffix>\.[^.]*)?$")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this PID runs (one of another user counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -37,7 +38,7 @@ def remove_orphans(target: str | Path) -> list[Path]:
         return removed
     for entry in target.parent.iterdir():
         match = _TEMPORARY.match(entry.name)
-        if match and match["name"] == target.name and int(match["pid"]) != os.getpid() and not _alive(int(match["pid"])):
+        if match and match["name"] == target.name and int(match["pid"]) != os.getpid() and not process_alive(int(match["pid"])):
             entry.unlink(missing_ok=True)
             removed.append(entry)
     return removed

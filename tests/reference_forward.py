@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import types
 from pathlib import Path
 
 # Per network: (our module prefixes, reference module prefixes) pairs; within a pair, parameters
@@ -139,28 +138,20 @@ def _owner(model, parameter):
     return None
 
 
+#: The authors' environment that tools/authors_code/setup.sh makes (package/ = the fork, venv/).
+AUTHORS_ENV = Path(os.environ.get("AUTHORS_ENV", Path.home() / ".cache" / "crosscbam-authors"))
+
+
 def _mmseg(network: str, arrays: list, image):
-    peer = Path(os.environ.get("PEER", Path.home() / ".cache/crosscbam-peer"))
-    sys.path.insert(0, str(peer / "src"))
-    sys.modules["torchvision"] = types.ModuleType("torchvision")
-    ops = types.ModuleType("mmcv.ops")
+    sys.path[:0] = [str(AUTHORS_ENV / "package"), str(Path(__file__).resolve().parents[1] / "tools" / "authors_code")]
+    from authors_side import install_shims
 
-    def ops_attribute(name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-
-        def missing(*args, **kwargs):
-            raise RuntimeError(f"mmcv.ops.{name} is not built")
-
-        return missing
-
-    ops.__getattr__ = ops_attribute
-    sys.modules["mmcv.ops"] = ops
+    install_shims()
     import mmcv
     import torch
     from mmseg.models import build_segmentor
 
-    config = mmcv.Config.fromfile(str(peer / "src/mmseg/.mim/configs" / MMSEG_CONFIGS[network]))
+    config = mmcv.Config.fromfile(str(AUTHORS_ENV / "package/mmseg/.mim/configs" / MMSEG_CONFIGS[network]))
     config.model.pretrained = None
     config.model.backbone.pop("init_cfg", None)
     config.model.backbone.get("backbone_cfg", {}).pop("init_cfg", None)

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,8 @@ from crosscbam.claims import (VERDICTS, Results, audit, audit_ours, judge, load_
                               section_counts, t, tolerance)
 from crosscbam.cli import main
 
-PEER_SOURCE = Path.home() / ".cache" / "crosscbam-peer" / "src"
+# The fork as tools/authors_code/setup.sh unpacks it (make authors-check).
+PEER_SOURCE = Path(os.environ.get("AUTHORS_ENV", Path.home() / ".cache" / "crosscbam-authors")) / "package"
 
 
 def by_id(frame):

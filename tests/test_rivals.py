@@ -21,7 +21,7 @@ from crosscbam.models.pp_liteseg import adaptive_average
 from crosscbam.models.rivals import published_counts
 
 sys.path.insert(0, str(Path(__file__).parent))
-from reference_forward import FRAMEWORKS, PARAMETER_GROUPS, REFERENCE_BN_EPS, ordered  # noqa: E402
+from reference_forward import AUTHORS_ENV, FRAMEWORKS, PARAMETER_GROUPS, REFERENCE_BN_EPS, ordered  # noqa: E402
 
 REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "rivals_reference_params.json").read_text())
 PARAMS_TOLERANCE, FLOPS_TOLERANCE = 0.01, 0.02
@@ -184,10 +184,9 @@ def test_rival_exports_to_onnx_and_matches_pytorch(name, tmp_path):
 
 
 # Interpreters that can build the reference implementations: the authors' fork as
-# /work/shared/tools/authors-code/setup.sh installs it, PaddleSeg where CROSSCBAM_PADDLE_PYTHON names one.
-_PEER = Path(os.environ.get("PEER", Path.home() / ".cache/crosscbam-peer"))
+# tools/authors_code/setup.sh installs it (make authors-check), PaddleSeg where CROSSCBAM_PADDLE_PYTHON names one.
 REFERENCE_PYTHON = {
-    "mmseg": _PEER / "venv/bin/python" if (_PEER / "src/mmseg").is_dir() else None,
+    "mmseg": AUTHORS_ENV / "venv/bin/python" if (AUTHORS_ENV / "package/mmseg").is_dir() else None,
     "paddle": Path(os.environ["CROSSCBAM_PADDLE_PYTHON"]) if os.environ.get("CROSSCBAM_PADDLE_PYTHON") else None,
 }
 

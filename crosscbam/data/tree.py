@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosscbam.data.errors import DataError
+from crosscbam.io import process_alive
 
 #: The entries a run made in a root (JSON list of names); anything else in the root is the user's.
 MANIFEST = ".crosscbam-entries.json"
@@ -104,21 +105,11 @@ def _foreign(root: Path) -> list[str]:
     return foreign
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover(root: Path) -> None:
     """Clean up after runs that were killed: put an old root back that a two-rename swap had moved away."""
     for work in sorted(root.parent.glob(f".{root.name}.staging-*")):
         pid = work.name[len(root.name) + 10 :].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and process_alive(int(pid)):
             continue
         if (work / "old").is_dir() and not os.path.lexists(root):
             os.rename(work / "old", root)
