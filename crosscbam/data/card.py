@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from crosscbam.data.errors import DataError
-from crosscbam.data.tree import MANIFEST, listing
+from crosscbam.data.tree import CARD_JSON, CARD_MD, MANIFEST, listing
 from crosscbam.io import write_json, write_text
 from crosscbam.provenance import library_versions
 
-CARD_JSON = "data_card.json"
-CARD_MD = "DATA_CARD.md"
 _SECRET_WORDS = ("password", "passwd", "token", "secret", "credential")
 
 

@@ -31,6 +31,10 @@ from pathlib import Path
 from crosscbam.data.errors import DataError
 from crosscbam.io import process_alive
 
+#: The data card of a root (JSON: the workflow's completion marker, written last) and its Markdown twin.
+CARD_JSON = "data_card.json"
+CARD_MD = "DATA_CARD.md"
+
 #: The entries a run made in a root (JSON list of names); anything else in the root is the user's.
 MANIFEST = ".crosscbam-entries.json"
 
@@ -87,7 +91,6 @@ def _owned(root: Path) -> set[str]:
 
 def _foreign(root: Path) -> list[str]:
     """Entries of an existing ``root`` that no run made; refuses those that cannot be carried over."""
-    from crosscbam.data.card import CARD_JSON, CARD_MD
 
     if not os.path.lexists(root):
         return []
