@@ -155,3 +155,36 @@ def test_malformed_fps_files_are_named(tmp_path):
     bad.write_text(json.dumps({"model": "M1"}))
     with pytest.raises(ValueError, match="bad.json is not a crosscbam FPS JSON \\(missing input"):
         read_fps_record(bad)
+
+
+def test_networks_of_one_comparison_are_timed_interleaved():
+    """Each network is timed in alternating slices (A B, B A, ...), so neither always runs first, and
+    each gets the protocol's minimum time and passes in total; the first pass after a switch is untimed."""
+    from crosscbam.speed.timing import time_interleaved
+
+    order = []
+
+    class Shared:  # one clock for both networks, as on one device
+        now = 0.0
+
+    class Runner:
+        def __init__(self, name, seconds):
+            self.name, self.seconds, self.pending = name, seconds, 0.0
+
+        def run(self):
+            order.append(self.name)
+            self.pending += self.seconds
+
+        def synchronize(self):
+            Shared.now += self.pending
+            self.pending = 0.0
+
+    a, b = Runner("A", 0.01), Runner("B", 0.02)
+    timings = time_interleaved({"A": a, "B": b}, warmup=1, min_seconds=0.4, min_iterations=8, rounds=4,
+                               clock=lambda: Shared.now)
+    slices = [name for i, name in enumerate(order) if i == 0 or order[i - 1] != name]
+    # warm-ups A B, then rounds A B | B A | A B | B A (a slice that continues the previous network's merges)
+    assert slices == ["A", "B", "A", "B", "A", "B", "A"]
+    assert timings["A"].total_s >= 0.4 and timings["B"].total_s >= 0.4
+    assert timings["A"].iterations >= 8 and timings["B"].iterations >= 8
+    assert timings["A"].latency_ms_median == pytest.approx(10.0) and timings["B"].latency_ms_median == pytest.approx(20.0)

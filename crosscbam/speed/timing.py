@@ -110,7 +110,8 @@ def time_interleaved(
     """Time several networks of one comparison in alternating slices, so none always runs first.
 
     Every runner gets ``warmup`` untimed passes. Then, in each of ``rounds`` rounds (forward order in
-    even rounds, reversed in odd ones), each runner is timed pass by pass (``synchronize`` before each
+    even rounds, reversed in odd ones), each runner gets one more untimed pass (the switch from the
+    other network left cold caches) and is timed pass by pass (``synchronize`` before each
     clock read) until its slice has lasted ``min_seconds / rounds`` and counted ``min_iterations /
     rounds`` passes (rounded up). Each network's record therefore covers at least ``min_seconds`` and
     ``min_iterations``, spread over the whole run: a slow drift (thermal, other jobs) hits all alike.
@@ -139,6 +140,9 @@ def time_interleaved(
     for round_index in range(rounds):
         for name in names if round_index % 2 == 0 else names[::-1]:
             runner, timed = runners[name], latencies[name]
+            if len(runners) > 1:  # one untimed pass: the other network just evicted this one's caches
+                runner.run()
+                runner.synchronize()
             count = len(timed)
             start = now = clock()
             while now - start < slice_seconds or len(timed) - count < slice_iterations:
