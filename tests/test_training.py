@@ -257,6 +257,7 @@ def test_evaluating_an_unfinished_checkpoint_says_which_iteration_it_holds(tmp_p
     config = make_config("M1-c128", "cityscapes", str(tmp_path / "data"), str(run), preset="smoke", overrides=settings)
     train(config)
     last = run / "checkpoints" / "last.pth"
+    last.parent.mkdir(exist_ok=True)  # a finished run removes its (empty) checkpoints folder
     state = torch.load(run / "final.pth", weights_only=True)
     torch.save({**state, "iteration": 2, "optimizer": {}}, last)  # what a run killed at iteration 2 leaves
     out = tmp_path / "eval.json"
