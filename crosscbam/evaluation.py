@@ -160,7 +160,7 @@ def predict(checkpoint: str | Path, input_dir: str | Path, out_dir: str | Path, 
 
     from crosscbam.data import get_info
     from crosscbam.data.datasets import read_image
-    from crosscbam.figures import colorize, overlay
+    from crosscbam.data.colors import colorize, overlay
 
     model, meta = load_model(variant, checkpoint)
     name = dataset or meta.get("dataset")

@@ -16,23 +16,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from crosscbam.data.colors import colorize, overlay  # noqa: E402
 from crosscbam.io import atomic_path  # noqa: E402
 from crosscbam.paper import paper_table  # noqa: E402
 
 DPI = 110
-
-
-def colorize(label: np.ndarray, palette: list[tuple[int, int, int]], ignore_index: int = 255) -> np.ndarray:
-    """An RGB image of a class-index map; ignored pixels are black."""
-    lookup = np.zeros((256, 3), dtype=np.uint8)
-    lookup[: len(palette)] = np.asarray(palette, dtype=np.uint8)
-    lookup[ignore_index] = 0
-    return lookup[label.astype(np.uint8)]
-
-
-def overlay(image: np.ndarray, color: np.ndarray, opacity: float) -> np.ndarray:
-    """Blend a colour map over an RGB image (opacity 1.0 shows the colour map alone)."""
-    return ((1 - opacity) * image.astype(np.float32) + opacity * color.astype(np.float32)).round().astype(np.uint8)
 
 
 def _save(fig, path: str | Path) -> None:

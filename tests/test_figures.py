@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from crosscbam.figures import (ablation_panel, colorize, overlay, qualitative_panel, speed_accuracy, speed_accuracy_figure,
+from crosscbam.data.colors import colorize, overlay
+from crosscbam.figures import (ablation_panel, qualitative_panel, speed_accuracy, speed_accuracy_figure,
                                training_curves)
 
 PALETTE = [(128, 64, 128), (244, 35, 232), (70, 70, 70)]
