@@ -223,6 +223,7 @@ def _os_message(error: OSError) -> str:
         errno.ENOENT: "check the path",
         errno.ENOTDIR: "a part of the path is a file; check the path",
         errno.EISDIR: "expected a file, got a directory; check the path",
+        errno.EEXIST: "a file stands where a directory is needed; check the path",
     }.get(error.errno, "check the path and the disk")
     return f"cannot use{where}: {reason}; {fix}"
 
