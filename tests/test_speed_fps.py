@@ -81,3 +81,20 @@ def test_fps_cli_errors_are_one_line(capsys):
         assert main(["fps", "M1", "--size", "64", "64", "--backend", "tensorrt"]) == 2
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and "backend tensorrt cannot run here" in err
+
+
+def test_a_group_of_rivals_is_timed_interleaved_in_one_run(tmp_path, capsys):
+    """`crosscbam fps-group`: Cross-CBAM-M1 and rivals at one size, one backend, one run; each
+    network's record keeps its own CV, and its FPS as a ratio to the first network's."""
+    out = tmp_path / "group.json"
+    args = ["fps-group", "M1", "PP-LiteSeg-T", "BiSeNetV2", "--size", "64", "128", "--backend", "torch", "--device", "cpu",
+            "--warmup", "1", "--min-seconds", "0", "--min-iterations", "4", "--threads", "1", "--json", str(out)]
+    assert main(args) == 0
+    record = json.loads(out.read_text())
+    assert record["models"] == ["M1", "PP-LiteSeg-T", "BiSeNetV2"] and record["input"] == [1, 3, 64, 128]
+    networks = {n["model"]: n for n in record["networks"]}
+    assert networks["M1"]["fps_ratio_to_first"] == 1.0
+    for entry in networks.values():
+        assert entry["timing"]["iterations"] >= 4 and entry["timing"]["cv"] >= 0 and entry["fps"] > 0
+        assert entry["fps_ratio_to_first"] == pytest.approx(entry["fps"] / networks["M1"]["fps"])
+    assert "x M1" in capsys.readouterr().out

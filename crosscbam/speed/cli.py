@@ -1,4 +1,4 @@
-"""``crosscbam export``, ``crosscbam fps`` and ``crosscbam fps-table`` (paper Sec. 4.2): thin
+"""``crosscbam export``, ``crosscbam fps``, ``crosscbam fps-group`` and ``crosscbam fps-table`` (paper Sec. 4.2): thin
 wrappers around :mod:`crosscbam.export` and :mod:`crosscbam.speed`, called by the workflow's speed
 rules. Errors are one-line ``ValueError``s; :func:`crosscbam.cli.main` prints them and exits 2.
 """
@@ -62,6 +62,24 @@ def _fps(args: argparse.Namespace) -> None:
         print(f"ratio {record['model']} / {record['reference']['model']} = {record['fps_ratio']:.3f} (same run, interleaved)")
 
 
+def _fps_group(args: argparse.Namespace) -> None:
+    from crosscbam.speed.fps import measure_group
+
+    record = measure_group(args.names, args.size, backend=args.backend, precision=args.precision, warmup=args.warmup,
+                           min_seconds=args.min_seconds, min_iterations=args.min_iterations, threads=args.threads,
+                           device=args.device, onnx_dir=args.onnx_dir, engine_cache=args.engine_cache)
+    if args.json:
+        write_json(record, args.json)
+    if record["fallback"]:
+        print(record["fallback"], file=sys.stderr)
+    _, _, height, width = record["input"]
+    for entry in record["networks"]:
+        timing = entry["timing"]
+        print(f"{entry['model']:<18} {height}x{width} {record['backend']}/{record['precision']}: {timing['fps']:.2f} FPS, "
+              f"latency median {timing['latency_ms_median']:.2f} ms, CV {timing['cv']:.1%}; "
+              f"{entry['fps_ratio_to_first']:.3f} x {record['models'][0]}")
+
+
 def _fps_table(args: argparse.Namespace) -> None:
     from crosscbam.reports import fps_notes, fps_table, write_table
     from crosscbam.speed.records import read_fps_record
@@ -70,8 +88,22 @@ def _fps_table(args: argparse.Namespace) -> None:
     write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(args.preset), preset=args.preset)
 
 
+def _timing_options(parser: argparse.ArgumentParser) -> None:
+    """Backend, precision, timing loop, device and output options of `fps` and `fps-group`."""
+    parser.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: TensorRT, else ONNX Runtime")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32, as the paper's peers")
+    parser.add_argument("--warmup", type=int, default=WARMUP, help=f"untimed passes first (default {WARMUP})")
+    parser.add_argument("--min-seconds", type=float, default=MIN_SECONDS, help=f"time each network at least this long (default {MIN_SECONDS:g})")
+    parser.add_argument("--min-iterations", type=int, default=MIN_ITERATIONS, help=f"and at least this many passes (default {MIN_ITERATIONS})")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: every available core)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="torch / onnxruntime device (default: cuda if any for torch, cpu for onnxruntime)")
+    parser.add_argument("--onnx-dir", help="folder with <NAME>_<H>x<W>.onnx exports to reuse (each checked to hold that network)")
+    parser.add_argument("--engine-cache", help="TensorRT engine cache folder")
+    parser.add_argument("--json", metavar="PATH", help="write the record (timing, roofline, provenance) to PATH")
+
+
 def add_subcommands(commands: argparse._SubParsersAction) -> None:
-    """Add ``export``, ``fps`` and ``fps-table`` to the ``crosscbam`` command line."""
+    """Add ``export``, ``fps``, ``fps-group`` and ``fps-table`` to the ``crosscbam`` command line."""
     export = commands.add_parser("export", help="export a variant to a single-file ONNX graph, verified against PyTorch")
     export.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
     export.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), required=True, help="input size")
@@ -85,19 +117,16 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     fps = commands.add_parser("fps", help="frames per second by the paper's protocol, with a same-run STDC-Seg reference")
     fps.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
     fps.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="input size (default: the paper's)")
-    fps.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: TensorRT, else ONNX Runtime")
-    fps.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32, as the paper's peers")
-    fps.add_argument("--warmup", type=int, default=WARMUP, help=f"untimed passes first (default {WARMUP})")
-    fps.add_argument("--min-seconds", type=float, default=MIN_SECONDS, help=f"time each network at least this long (default {MIN_SECONDS:g})")
-    fps.add_argument("--min-iterations", type=int, default=MIN_ITERATIONS, help=f"and at least this many passes (default {MIN_ITERATIONS})")
-    fps.add_argument("--threads", type=int, help="CPU threads (default: every available core)")
-    fps.add_argument("--device", choices=("cpu", "cuda"), help="torch / onnxruntime device (default: cuda if any for torch, cpu for onnxruntime)")
-    fps.add_argument("--onnx-dir", help="folder with <NAME>_<H>x<W>.onnx exports to reuse")
-    fps.add_argument("--engine-cache", help="TensorRT engine cache folder")
+    _timing_options(fps)
     fps.add_argument("--checkpoint", help="weights for NAME: our final.pth or an MMSeg checkpoint (timing does not depend on them)")
     fps.add_argument("--reference", default="auto", help="same-run reference: auto (STDC-Seg of the backbone), none, or a variant")
-    fps.add_argument("--json", metavar="PATH", help="write the record (timing, roofline, provenance) to PATH")
     fps.set_defaults(func=_fps)
+
+    group = commands.add_parser("fps-group", help="time several networks interleaved in one run (e.g. M1 and the Table 2 rivals)")
+    group.add_argument("names", nargs="+", help="networks (see `crosscbam variants`); ratios are to the first")
+    group.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), required=True, help="input size of every network")
+    _timing_options(group)
+    group.set_defaults(func=_fps_group)
 
     table = commands.add_parser("fps-table", help="compile FPS JSONs into the speed table (CSV + Markdown)")
     table.add_argument("--results", nargs="+", required=True, help="FPS JSONs (crosscbam fps --json)")

@@ -101,6 +101,59 @@ def time_models(
     }
 
 
+def _backend_and_device(backend: str, precision: str, device: str | None) -> tuple[BackendChoice, str]:
+    """The backend ``auto`` resolves to (and why) and the device it runs on."""
+    choice = select_backend(backend)
+    check_backend_precision(choice.backend, precision)
+    if choice.backend == "tensorrt":
+        return choice, "cuda"
+    return choice, resolve_device(device or "cpu") if choice.backend == "onnxruntime" else resolve_device(device)
+
+
+PROTOCOL = ("latency: batch 1, random input resident on the device, warm-up untimed, synchronise before every clock "
+            f"read; the networks of one comparison timed in {ROUNDS} interleaved slices each, until min_seconds and "
+            "min_iterations (paper Sec. 4.2; DESIGN.md §6)")
+
+
+def measure_group(
+    names: list[str],
+    size: tuple[int, int] | list[int],
+    backend: str = "auto",
+    precision: str = "fp32",
+    warmup: int = WARMUP,
+    min_seconds: float = MIN_SECONDS,
+    min_iterations: int = MIN_ITERATIONS,
+    threads: int | None = None,
+    device: str | None = None,
+    onnx_dir: str | Path | None = None,
+    engine_cache: str | Path | None = None,
+) -> dict:
+    """Time a group of networks at one input size, interleaved in one run (e.g. Cross-CBAM-M1 and the
+    rivals of Table 2), so that their speeds compare on this hardware; each network's FPS is also given
+    as a ratio to the first's. Arguments as :func:`measure_fps`."""
+    canonical = list(dict.fromkeys(canonical_name(name) for name in names))
+    height, width = check_size(list(size))
+    choice, run_device = _backend_and_device(backend, precision, device)
+    threads = threads or available_cores()
+    timed = time_models(
+        canonical, (height, width), choice.backend, precision, warmup=warmup, min_seconds=min_seconds,
+        min_iterations=min_iterations, threads=threads, device=run_device, onnx_dir=onnx_dir, engine_cache=engine_cache,
+    )
+    first = timed[canonical[0]]["fps"]
+    return {
+        "kind": "fps_group",
+        "models": canonical,
+        "input": [1, 3, height, width],
+        "backend": choice.backend,
+        "requested_backend": choice.requested,
+        "fallback": choice.fallback,
+        "precision": precision,
+        "networks": [{**timed[name], "fps_ratio_to_first": timed[name]["fps"] / first} for name in canonical],
+        "protocol": PROTOCOL,
+        "provenance": {**provenance(run_device, threads), "backend_versions": timed[canonical[0]]["backend_info"]},
+    }
+
+
 def measure_fps(
     name: str,
     size: tuple[int, int] | list[int] | None = None,
@@ -138,14 +191,7 @@ def measure_fps(
     """
     canonical = canonical_name(name)
     height, width = check_size(list(size) if size is not None else list(get_variant(canonical).eval_size))
-    choice: BackendChoice = select_backend(backend)
-    check_backend_precision(choice.backend, precision)
-    if choice.backend == "tensorrt":
-        run_device = "cuda"
-    elif choice.backend == "onnxruntime":
-        run_device = resolve_device(device or "cpu")
-    else:
-        run_device = resolve_device(device)
+    choice, run_device = _backend_and_device(backend, precision, device)
     threads = threads or available_cores()
     reference_name = speed_reference(canonical) if reference == "auto" else (canonical_name(reference) if reference else None)
     names = [canonical] + ([reference_name] if reference_name else [])
@@ -171,10 +217,6 @@ def measure_fps(
         "fps_ratio": ours["fps"] / theirs["fps"] if theirs else None,
         "fps_ratio_median": ours["timing"]["fps_median"] / theirs["timing"]["fps_median"] if theirs else None,
         "checkpoint": str(checkpoint) if checkpoint else None,
-        "protocol": (
-            "latency: batch 1, random input resident on the device, warm-up untimed, synchronise before every clock "
-            f"read; the model and its reference timed in {ROUNDS} interleaved slices each, until min_seconds and "
-            "min_iterations (paper Sec. 4.2; DESIGN.md §6)"
-        ),
+        "protocol": PROTOCOL,
         "provenance": {**provenance(run_device, threads), "backend_versions": ours["backend_info"]},
     }
