@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -8,9 +7,10 @@ from crosscbam.authors_code import facts
 from crosscbam.claims import (VERDICTS, Results, audit, audit_ours, judge, load_claims, pct_more, pct_of_first,
                               section_counts, t, tolerance)
 from crosscbam.cli import main
+from reference_forward import AUTHORS_ENV  # the one place tests locate the authors' environment
 
 # The fork as tools/authors_code/setup.sh unpacks it (make authors-check).
-PEER_SOURCE = Path(os.environ.get("AUTHORS_ENV", Path.home() / ".cache" / "crosscbam-authors")) / "package"
+PEER_SOURCE = AUTHORS_ENV / "package"
 
 
 def by_id(frame):
