@@ -404,13 +404,15 @@ class Results:
     """Our results for the claims' ``ours`` expressions, keyed the way they ask for them."""
 
     def __init__(self, records: list[dict], preset: str) -> None:
-        from crosscbam.reports import fps_unusable, record_kind
+        from crosscbam.reports import fps_unusable, group_entry, group_ratio, group_unusable, record_kind
 
         self.preset = preset
         self.complexity = {r["model"]: r for r in records if record_kind(r) == "complexity"}
         self.evaluation = {(r["dataset"], r["model"]): r for r in records if record_kind(r) == "evaluation"}
         self.fps = [r for r in records if record_kind(r) == "fps"]
+        self.groups = [r for r in records if record_kind(r) == "fps_group"]
         self._fps_unusable = fps_unusable
+        self._group = (group_entry, group_ratio, group_unusable)
 
     def ours_complexity(self, variant: str, field: str) -> Q:
         if variant not in self.complexity:
@@ -440,10 +442,28 @@ class Results:
         raise NotAvailable("; ".join(reasons) or f"no same-run FPS of {variant} and {reference}")
 
 
+    def ours_speed(self, table: str, row: str, other: str) -> Q:
+        """FPS of the network of paper row ``row`` over that of ``other``, both timed in one same-run
+        group of ``table`` (each at its row's input). A group that cannot decide a verdict (not the
+        paper's protocol, or noisy) gives its measured ratio in the reason, as information."""
+        group_entry, group_ratio, group_unusable = self._group
+        reasons = []
+        for group in self.groups:
+            ratio = group_ratio(group, row, other) if group.get("table") == table else None
+            if ratio is None:
+                continue
+            why = group_unusable(group, [group_entry(group, row), group_entry(group, other)], self.preset)
+            if why:
+                reasons.append(f"{why}; measured {row}/{other} = {ratio:.3f} with {group['backend']} (information)")
+                continue
+            return Q(ratio, f"{_fmt(ratio)} (ours {row}/{other}, same run)")
+        raise NotAvailable("; ".join(reasons) or f"no same-run timing of {row} and {other}")
+
+
 def audit_ours(results: Results) -> pd.DataFrame:
     """The claims we measure ourselves: the stated value against ours."""
     namespace = {**NAMESPACE, "ours_complexity": results.ours_complexity, "ours_miou": results.ours_miou,
-                 "ours_fps_ratio": results.ours_fps_ratio}
+                 "ours_fps_ratio": results.ours_fps_ratio, "ours_speed": results.ours_speed}
     rows = []
     for claim in load_claims()["claims"]:
         if "ours" not in claim:

@@ -97,6 +97,15 @@ def _figure(args: argparse.Namespace) -> None:
 
         figures.speed_accuracy(pd.read_csv(args.table2), args.out, args.preset)
         return
+    if args.kind == "ratios":
+        import pandas as pd
+
+        tables = {os.path.splitext(os.path.basename(path))[0]: path for path in args.tables}
+        unknown = [path for name, path in tables.items() if name not in figures.RATIO_MARKERS]
+        if unknown or not tables:
+            raise InputError(f"figure ratios: --tables takes reports/table2.csv and/or reports/table3.csv, got {', '.join(unknown) or 'none'}")
+        figures.speed_ratios({name: pd.read_csv(path) for name, path in tables.items()}, args.out, args.preset)
+        return
     if args.kind == "curves":
         figures.training_curves(_pairs(args.metrics, "--metrics"), args.out, f"Training curves ({args.preset} preset)")
         return
@@ -166,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     aggregate.set_defaults(func=_aggregate)
 
     figure = commands.add_parser("figure", help="the paper's figures from our results")
-    figure.add_argument("kind", choices=["qualitative", "ablation", "scatter", "curves"])
+    figure.add_argument("kind", choices=["qualitative", "ablation", "scatter", "ratios", "curves"])
     figure.add_argument("--out", required=True, help="PNG path")
     figure.add_argument("--preset", default="smoke")
     figure.add_argument("--checkpoint", help="qualitative: the model to show")
@@ -177,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--n", type=int, default=3, help="qualitative: number of validation images")
     figure.add_argument("--index", type=int, default=0, help="ablation: which validation image")
     figure.add_argument("--table2", help="scatter: reports/table2.csv")
+    figure.add_argument("--tables", nargs="*", default=[], help="ratios: reports/table2.csv and/or reports/table3.csv")
     figure.add_argument("--metrics", nargs="*", default=[], metavar="NAME=PATH", help="curves: metrics.jsonl files")
     figure.set_defaults(func=_figure)
 

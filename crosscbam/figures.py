@@ -71,7 +71,8 @@ LABEL_FAR = [(dx * r, dy * r) for r in (14, 24, 34, 48, 64) for dx, dy in ((1, 1
 def place_labels(ax, points: list[tuple[float, float, str]], fontsize: float = 6) -> list[str]:
     """Label each point where its text overlaps no other label, the legend or the axes' edge: next
     to it if there is room, else further away with a leader line, else with a number whose name is
-    returned for a key (the caller prints the key). Returns the names given numbers."""
+    returned for a key (the caller prints the key; in a crowded spot the number may touch another
+    label). Returns the names given numbers."""
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -97,8 +98,9 @@ def place_labels(ax, points: list[tuple[float, float, str]], fontsize: float = 6
         if try_place(name, x, y, LABEL_OFFSETS, False) or try_place(name, x, y, LABEL_FAR, True):
             continue
         keyed.append(name)
-        if not (try_place(str(len(keyed)), x, y, LABEL_OFFSETS + LABEL_FAR, True)):
-            raise RuntimeError(f"no room to label {name} in the speed-accuracy figure")
+        if not try_place(str(len(keyed)), x, y, LABEL_OFFSETS + LABEL_FAR, True):
+            # A crowded spot: the number goes beside its point even if it touches another label.
+            ax.annotate(str(len(keyed)), (x, y), xytext=LABEL_OFFSETS[0], textcoords="offset points", fontsize=fontsize)
     return keyed
 
 
@@ -117,7 +119,7 @@ def speed_accuracy_figure(table2: pd.DataFrame, preset: str):
     elif len(have):
         # Not comparable with the paper: drawing them on its axes would invite a comparison.
         fig.text(0.99, 0.005, f"ours ({preset} preset) not drawn: not comparable with the paper", fontsize=7, ha="right", va="bottom")
-    ax.set_xlabel("FPS (paper: TensorRT on GTX 1080Ti; ours: scaled by the same-run STDC-Seg ratio)", fontsize=8)
+    ax.set_xlabel("FPS (paper: TensorRT on GTX 1080Ti; ours: the same-run ratio to Cross-CBAM-M x its paper FPS)", fontsize=8)
     ax.set_ylabel("mIoU (%) on Cityscapes (val where given, else test)", fontsize=8)
     ax.set_title("Speed-accuracy trade-off (Table 2)", fontsize=10)
     ax.grid(alpha=0.3)
@@ -134,10 +136,52 @@ def speed_accuracy(table2: pd.DataFrame, path: str | Path, preset: str) -> None:
     """mIoU (val, else test) against FPS: every Table 2 method, and our rows where measured, with
     labels that do not overlap.
 
-    Our FPS is placed on the paper's axis by scaling the paper's STDC-Seg FPS with our same-run
-    ratio; ours are drawn for the full preset only (other presets are not comparable: a note says so).
+    Our FPS is placed on the paper's axis by scaling the paper's Cross-CBAM-M FPS with our same-run
+    ratio to it; ours are drawn for the full preset only (other presets are not comparable: a note says so).
     """
     _save(speed_accuracy_figure(table2, preset), path)
+
+
+#: Marker per comparison table in the relative-speed figure.
+RATIO_MARKERS = {"table2": ("o", "Table 2 (Cityscapes)"), "table3": ("s", "Table 3 (CamVid)")}
+
+
+def speed_ratios_figure(tables: dict[str, pd.DataFrame], preset: str):
+    """The figure of :func:`speed_ratios` (returned, not saved)."""
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    points, setups = [], set()
+    for table, frame in tables.items():
+        have = frame[frame["fps_ratio"].notna() & frame["fps_ratio_paper"].notna()]
+        have = have[have["model"] != have["fps_ratio_to"]]  # the reference itself is 1 on both axes
+        marker, label = RATIO_MARKERS[table]
+        x, y = pd.to_numeric(have["fps_ratio_paper"]), pd.to_numeric(have["fps_ratio"])
+        ax.scatter(x, y, marker=marker, s=30, label=label)
+        points += [(a, b, f"{name}") for a, b, name in zip(x, y, have["model"])]
+        setups |= {f"{p.split('backend=')[1].split(';')[0]} on {p.split('device=')[1].split(';')[0]}"
+                   for p in have["fps_provenance"].dropna()}
+    values = [v for x, y, _ in points for v in (x, y)] or [1.0]
+    low, high = min(values) / 1.3, max(values) * 1.3
+    ax.plot([low, high], [low, high], color="gray", linewidth=0.8, linestyle="--", label="ours = paper")
+    ax.set(xscale="log", yscale="log", xlim=(low, high), ylim=(low, high))
+    ax.set_xlabel("paper: FPS / FPS of Cross-CBAM-M (its Tables 2-3, TensorRT on a GTX 1080Ti)", fontsize=8)
+    ax.set_ylabel(f"ours: the same ratio, one interleaved run ({'; '.join(sorted(setups)) or 'no run'})", fontsize=8)
+    verdict = "" if preset == "full" else f" - {preset} preset: information, not a reproduction"
+    ax.set_title(f"Relative speed: the paper's FPS against ours on one machine{verdict}", fontsize=9)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="upper left")
+    merged: dict[tuple[float, float], list[str]] = {}  # one label for models on one spot
+    for x, y, name in points:
+        merged.setdefault((round(x, 2), round(y, 2)), []).append(name)
+    keyed = place_labels(ax, [(x, y, ", ".join(names)) for (x, y), names in merged.items()])
+    if keyed:
+        fig.text(0.01, 0.005, "  ".join(f"{n}: {name}" for n, name in enumerate(keyed, 1)), fontsize=6, va="bottom")
+    return fig
+
+
+def speed_ratios(tables: dict[str, pd.DataFrame], path: str | Path, preset: str) -> None:
+    """Per model of Tables 2-3 that we time: the paper's FPS ratio to Cross-CBAM-M against ours from
+    one same-run group (reports/table2.csv, table3.csv); points on the diagonal agree."""
+    _save(speed_ratios_figure(tables, preset), path)
 
 
 def training_curves(metrics: dict[str, str | Path], path: str | Path, title: str) -> None:

@@ -19,6 +19,10 @@ TABLES = ("table2", "table3", "table4", "table5", "table6")
 ALL_TABLES = ("table1", *TABLES)
 #: The dataset behind each table's mIoU (Table 3 is CamVid, Sec. 4.3; the rest Cityscapes).
 TABLE_DATASETS = {"table2": "cityscapes", "table3": "camvid", "table4": "cityscapes", "table5": "cityscapes", "table6": "cityscapes"}
+#: The comparison tables: their rows of other methods that we build are timed beside ours in one run.
+SPEED_TABLES = ("table2", "table3")
+#: The paper's rows of the model every speed ratio of a comparison table is taken to.
+SPEED_REFERENCE_PREFIX = "Cross-CBAM-M"
 
 
 @cache
@@ -36,9 +40,10 @@ def paper_table(name: str) -> pd.DataFrame:
         raise InputError(f"unknown table {name!r}; expected one of {', '.join(ALL_TABLES)}")
     table = _load()[name]
     frame = pd.DataFrame(table["rows"])
-    if "variant" not in frame:
-        frame["variant"] = None
-    return frame[table["columns"] + ["variant"]]
+    for column in ("variant", "network"):
+        if column not in frame:
+            frame[column] = None
+    return frame[table["columns"] + ["variant", "network"]]
 
 
 def caption(name: str) -> str:
@@ -79,6 +84,58 @@ def paper_speed(variant: str, reference: str, size: tuple[int, int]) -> dict | N
                 "hardware": "NVIDIA GTX 1080Ti, TensorRT 8.2.3, batch 1 (paper Sec. 4.2)",
             }
     return None
+
+
+def row_size(table: str, row: dict) -> tuple[int, int]:
+    """The input (H, W) of a row of Table 2 (its resolution column) or Table 3 (the table's 720x960)."""
+    resolution = row.get("resolution") if isinstance(row.get("resolution"), str) else _load()[table].get("resolution")
+    if resolution is None:
+        raise InputError(f"{table} gives no input resolution")
+    height, width = resolution.split("x")
+    return int(height), int(width)
+
+
+def speed_rows(table: str) -> list[dict]:
+    """The rows of comparison ``table`` that a network of this package times, in the paper's order.
+
+    Each: ``row`` (the paper's model name), ``network`` (our variant, or the network we build for
+    another method's row), ``size`` (the row's input), ``fps`` (the paper's), and ``reference_row``:
+    the Cross-CBAM-M row at the same resolution, else the table's first one (the SegFormer row of
+    Table 2, at 1024x1024, is compared with Cross-CBAM-M1, as the text compares them).
+    """
+    if table not in SPEED_TABLES:
+        raise InputError(f"{table} is not a comparison table; expected one of {', '.join(SPEED_TABLES)}")
+    rows = [
+        {"row": row["model"], "network": row["variant"] if isinstance(row["variant"], str) else row["network"],
+         "size": row_size(table, row), "fps": row["fps"]}
+        for row in paper_table(table).to_dict("records")
+        if isinstance(row["variant"], str) or isinstance(row["network"], str)
+    ]
+    references = [r for r in rows if r["row"].startswith(SPEED_REFERENCE_PREFIX)]
+    for row in rows:
+        same_size = [r["row"] for r in references if r["size"] == row["size"]]
+        row["reference_row"] = (same_size or [references[0]["row"]])[0]
+    return rows
+
+
+def scaled_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """``size`` times ``scale``, rounded (the smoke preset times at its small images' scale)."""
+    return round(size[0] * scale), round(size[1] * scale)
+
+
+def speed_group(table: str, scale: float = 1.0) -> list[dict]:
+    """The networks one same-run FPS group of ``table`` times: one entry per (network, input), with
+    the rows it stands for; each row's reference first, so that the order starts with Cross-CBAM-M.
+
+    Each entry: ``network``, ``size`` (the row's input times ``scale``), ``rows``.
+    """
+    rows = speed_rows(table)
+    first = [r for r in rows if r["row"] == r["reference_row"]]
+    entries: dict[tuple[str, tuple[int, int]], dict] = {}
+    for row in first + [r for r in rows if r["row"] != r["reference_row"]]:
+        key = (row["network"], scaled_size(row["size"], scale))
+        entries.setdefault(key, {"network": key[0], "size": key[1], "rows": []})["rows"].append(row["row"])
+    return list(entries.values())
 
 
 def references() -> dict[int, list[str]]:

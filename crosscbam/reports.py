@@ -18,7 +18,7 @@ import pandas as pd
 from crosscbam.errors import InputError
 from crosscbam.io import write_text
 from crosscbam.models import get_variant
-from crosscbam.paper import TABLE_DATASETS, caption, paper_speed, paper_table
+from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, caption, paper_speed, paper_table, row_size, speed_rows
 
 #: Relative tolerances for a "consistent" complexity verdict (params 0.1 %, FLOPs 0.5 %).
 COMPLEXITY_TOLERANCE = {"params_m": 0.001, "gflops": 0.005}
@@ -28,11 +28,6 @@ MIOU_TOLERANCE_POINTS = 1.0
 FPS_RATIO_TOLERANCE = 0.10
 #: Decimals kept per metric in the tables.
 DECIMALS = {"gflops": 3, "params_m": 4, "miou": 2, "fps": 1, "ratio": 3}
-#: Paper rows of the STDC-Seg reference networks we time (model name in the table -> our variant).
-REFERENCE_ROWS = {
-    "table2": {"STDC1-Seg50": "STDC1-Seg", "STDC2-Seg50": "STDC2-Seg", "STDC1-Seg75": "STDC1-Seg", "STDC2-Seg75": "STDC2-Seg"},
-    "table3": {"STDC1-Seg": "STDC1-Seg", "STDC2-Seg": "STDC2-Seg"},
-}
 NOT_COMPARABLE = "not comparable"
 #: The verdict of a row of another method, which we do not build (the compact view leaves it blank).
 NOT_BUILT = "not built here"
@@ -77,7 +72,7 @@ def read_records(paths: list[str | Path]) -> list[dict]:
     for path in paths:
         try:
             record = json.loads(Path(path).read_text())
-            record["model"]
+            record["models" if record.get("kind") == "fps_group" else "model"]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise InputError(f"result file {path} is not a crosscbam result JSON ({error})") from None
         records.append(record)
@@ -85,7 +80,7 @@ def read_records(paths: list[str | Path]) -> list[dict]:
 
 
 def record_kind(record: dict) -> str:
-    """``complexity``, ``evaluation``, ``evaluation_run`` or ``fps``."""
+    """``complexity``, ``evaluation``, ``evaluation_run``, ``fps`` or ``fps_group``."""
     return "fps" if "timing" in record and "backend" in record else record.get("kind", "")
 
 
@@ -176,6 +171,7 @@ def _miou_columns(column: str, paper_value: float | None, record: dict | None, b
 
 def _fps_columns(row: dict, ours_fps: float | None, record: dict | None, ratio: float | None, paper_ratio: float | None,
                  preset: str, built: bool) -> dict:
+    """FPS columns of a Table 5/6 row: ours, and our same-run ratio to STDC-Seg against the paper's."""
     out = {"fps": None if ours_fps is None else round(ours_fps, DECIMALS["fps"]), "fps_paper": row.get("fps"),
            "fps_ratio": None if ratio is None else round(ratio, DECIMALS["ratio"]),
            "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None}
@@ -203,42 +199,37 @@ def _pick_fps(fps_records: list[dict], model: str, size: tuple[int, int]) -> dic
     return (exact or [r for r in fps_records if r["model"] == model] or [None])[0]
 
 
-def _pick_reference(fps_records: list[dict], reference: str, size: tuple[int, int]) -> tuple[dict | None, float | None]:
-    """A record whose same-run reference is ``reference`` at ``size``: (record, reference FPS)."""
-    for exact in (True, False):
-        for record in fps_records:
-            ref = record.get("reference")
-            if ref and ref["model"] == reference and (not exact or tuple(record["input"][2:]) == tuple(size)):
-                return record, ref["fps"]
-    return None, None
-
-
 def compile_table(table: str, records: list[dict], preset: str) -> pd.DataFrame:
-    """One of Tables 2-6: one row per paper row; ours where we build the model."""
+    """One of Tables 2-6: one row per paper row; ours where we build the model. Tables 2-3 take their
+    speed from same-run group records (the first given is the table's, the others information)."""
     paper = paper_table(table)
     complexity = {r["model"]: r for r in records if record_kind(r) == "complexity"}
     evaluation = {(r["dataset"], r["model"]): r for r in records if record_kind(r) == "evaluation"}
     fps_records = [r for r in records if record_kind(r) == "fps"]
+    groups = [r for r in records if record_kind(r) == "fps_group"]
     dataset = TABLE_DATASETS[table]
-    references = REFERENCE_ROWS.get(table, {})
     miou_columns = [c for c in paper.columns if c.startswith("miou")]
-    key_columns = [c for c in paper.columns if c not in ("variant", "fps", *miou_columns, *COMPLEXITY_TOLERANCE)]
+    key_columns = [c for c in paper.columns if c not in ("variant", "network", "fps", *miou_columns, *COMPLEXITY_TOLERANCE)]
+    speed = {row["row"]: row for row in speed_rows(table)} if table in SPEED_TABLES else {}
     rows = []
     for paper_row in paper.to_dict("records"):
         variant = paper_row["variant"] if isinstance(paper_row["variant"], str) else None
-        reference_variant = references.get(paper_row.get("model"))
+        network = variant or (paper_row["network"] if isinstance(paper_row["network"], str) else None)
         row = {column: paper_row[column] for column in key_columns}
-        row["variant"] = variant or reference_variant
-        row["source"] = "ours vs paper" if variant else ("paper; ours: FPS reference only" if reference_variant else "paper only")
+        row["variant"] = network
+        row["source"] = "ours vs paper" if variant else ("paper; ours: same-run speed, accuracy where trained" if network else "paper only")
         for column in miou_columns:
-            reproducible = variant is not None and column != "miou_test"
-            record = evaluation.get((dataset, variant)) if reproducible else None
-            group = _miou_columns(column, paper_row[column], record, reproducible)
+            record = evaluation.get((dataset, network)) if network and column != "miou_test" else None
+            if record is not None and not variant and not _evaluated_at_row_size(table, paper_row, network):
+                record = None  # a rival is evaluated at one input: its rows at other inputs stay empty
+            group = _miou_columns(column, paper_row[column], record, variant is not None and column != "miou_test")
             if column == "miou_test" and variant:
                 group[f"{column}_verdict"] = "not reproduced here: needs a Cityscapes test-server submission"
             row.update(group)
-        if "fps" in paper.columns:
-            row.update(_fps_row(table, paper, paper_row, variant, reference_variant, fps_records, preset))
+        if table in SPEED_TABLES:
+            row.update(_group_columns(paper_row, speed, groups, preset))
+        elif "fps" in paper.columns:
+            row.update(_fps_row(table, paper_row, variant, fps_records, preset))
         if "gflops" in paper.columns:
             row.update(_complexity_columns(paper_row, complexity.get(variant) if variant else None, preset))
         row["preset"] = preset
@@ -246,42 +237,98 @@ def compile_table(table: str, records: list[dict], preset: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _size_of(paper_row: dict, variant: str | None) -> tuple[int, int]:
-    if "resolution" in paper_row and isinstance(paper_row["resolution"], str):
-        height, width = paper_row["resolution"].split("x")
-        return int(height), int(width)
-    return get_variant(variant).eval_size if variant else (720, 960)
+def _evaluated_at_row_size(table: str, paper_row: dict, network: str) -> bool:
+    """Whether a rival's one evaluation (at its network's input; CamVid: every Table 3 row's) is this row's."""
+    return table == "table3" or row_size(table, paper_row) == tuple(get_variant(network).eval_size)
 
 
-def _fps_row(table, paper, paper_row, variant, reference_variant, fps_records, preset) -> dict:
-    size = _size_of(paper_row, variant or reference_variant)
-    if variant:
-        record = _pick_fps(fps_records, variant, size)
-        reference = (record or {}).get("reference")
-        ratio = record.get("fps_ratio") if record else None
-        paper_ratio = None
-        if reference:
-            ref_row = _paper_reference_row(table, reference["model"], size)
-            if ref_row is not None and paper_row.get("fps"):
-                paper_ratio = paper_row["fps"] / ref_row
-        return _fps_columns(paper_row, record["fps"] if record else None, record, ratio, paper_ratio, preset, True)
-    if reference_variant:
-        record, ref_fps = _pick_reference(fps_records, reference_variant, size)
-        ratio = 1.0 if record else None
-        return _fps_columns(paper_row, ref_fps, record, ratio, 1.0, preset, True)
-    return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": NOT_BUILT}
+def _fps_row(table, paper_row, variant, fps_records, preset) -> dict:
+    """Tables 5-6: our FPS record of the row's variant, and its same-run STDC-Seg ratio against the paper's."""
+    if not variant:
+        return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": NOT_BUILT}
+    size = get_variant(variant).eval_size
+    record = _pick_fps(fps_records, variant, size)
+    reference = (record or {}).get("reference")
+    reference_fps = [r["fps"] for r in speed_rows("table2") if reference and r["network"] == reference["model"] and r["size"] == size]
+    paper_ratio = paper_row["fps"] / reference_fps[0] if reference_fps and paper_row.get("fps") else None
+    ratio = record.get("fps_ratio") if record else None
+    return _fps_columns(paper_row, record["fps"] if record else None, record, ratio, paper_ratio, preset, True)
 
 
-def _paper_reference_row(table: str, reference: str, size: tuple[int, int]) -> float | None:
-    """The paper's FPS of the STDC-Seg reference at ``size`` (Table 2 for Cityscapes sizes, Table 3 for CamVid)."""
-    if table == "table3" or tuple(size) == (720, 960):
-        frame = paper_table("table3")
-        rows = frame[frame["model"] == reference]
+def group_unusable(group: dict, entries: list[dict], preset: str) -> str | None:
+    """Why a same-run group cannot decide a verdict against the paper's ratio, or None when it can:
+    the full preset at the rows' own inputs, TensorRT FP32 batch 1 (the paper's protocol), and a
+    timing CV of at most :data:`NOISY_CV` for every network compared."""
+    if preset != "full":
+        return f"{NOT_COMPARABLE}: the {preset} preset"
+    if group["backend"] != "tensorrt" or group["precision"] != "fp32":
+        return (f"{NOT_COMPARABLE}: {group['backend']} {group['precision']} on {group['provenance'].get('device', '?')}; "
+                "the paper timed TensorRT FP32 on a GTX 1080Ti")
+    if group.get("scale", 1.0) != 1.0:
+        return f"{NOT_COMPARABLE}: inputs scaled by {group['scale']:g}"
+    for entry in entries:
+        cv = entry["timing"]["cv"]
+        if cv > NOISY_CV:
+            return f"noisy: {entry['model']} timing CV {cv:.1%} > {NOISY_CV:.0%}"
+    return None
+
+
+def group_entry(group: dict, row: str) -> dict | None:
+    """The network entry of a group record that times the paper row ``row``."""
+    return next((entry for entry in group["networks"] if row in entry.get("rows", [])), None)
+
+
+def group_ratio(group: dict, row: str, reference_row: str) -> float | None:
+    """FPS of ``row``'s network over ``reference_row``'s, both from one group run."""
+    entry, reference = group_entry(group, row), group_entry(group, reference_row)
+    return entry["fps"] / reference["fps"] if entry and reference else None
+
+
+def _group_columns(paper_row: dict, speed: dict, groups: list[dict], preset: str) -> dict:
+    """Tables 2-3: same-run FPS, params and GFLOPs of every row we build, and its FPS ratio to
+    Cross-CBAM-M (ours from one run; the paper's from its FPS column)."""
+    name = paper_row["model"]
+    out = {"fps": None, "fps_paper": paper_row.get("fps")}
+    if name not in speed:
+        out["fps_verdict"] = NOT_BUILT
+        return out
+    reference_row = speed[name]["reference_row"]
+    reference_fps = speed[reference_row]["fps"]
+    paper_ratio = out["fps_paper"] / reference_fps if out["fps_paper"] == out["fps_paper"] and out["fps_paper"] is not None else None
+    out.update({"fps_ratio_to": reference_row, "fps_ratio": None,
+                "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None})
+    main = groups[0] if groups else None
+    entry = group_entry(main, name) if main else None
+    if entry is None:
+        out["fps_verdict"] = "missing result"
+        return out
+    reference = group_entry(main, reference_row)
+    ratio = entry["fps"] / reference["fps"]
+    _, _, height, width = entry["input"]
+    out.update({
+        "fps": round(entry["fps"], DECIMALS["fps"]),
+        "fps_cv": round(entry["timing"]["cv"], 4),
+        "fps_input": f"{height}x{width}",
+        "fps_ratio": round(ratio, DECIMALS["ratio"]),
+        "params_m": round(entry["params"] / 1e6, DECIMALS["params_m"]),
+        "gflops": round(entry["gflops"], DECIMALS["gflops"]),
+    })
+    for other in groups[1:]:
+        other_ratio = group_ratio(other, name, reference_row)
+        out[f"fps_ratio_{other['backend']}_{other['precision']}"] = None if other_ratio is None else round(other_ratio, DECIMALS["ratio"])
+    unusable = group_unusable(main, [entry, reference], preset)
+    if paper_ratio is None:
+        out["fps_verdict"] = "no paper FPS" if not unusable else unusable
+    elif unusable:
+        out["fps_ratio_delta"] = NOT_APPLICABLE
+        out["fps_verdict"] = unusable
     else:
-        suffix = {512: "50", 768: "75"}.get(size[0])
-        frame = paper_table("table2")
-        rows = frame[frame["model"] == f"{reference}{suffix}"] if suffix else frame.iloc[0:0]
-    return float(rows.iloc[0]["fps"]) if len(rows) else None
+        out["fps_ratio_delta"] = round(ratio - paper_ratio, DECIMALS["ratio"])
+        ok = abs(ratio / paper_ratio - 1) <= FPS_RATIO_TOLERANCE
+        out["fps_verdict"] = f"{'consistent' if ok else 'inconsistent'}: ratio to {reference_row} (tol. {FPS_RATIO_TOLERANCE:.0%})"
+    out["fps_provenance"] = (_provenance(preset, "random input", main, f"{main['backend']} {main['precision']}")
+                             + f"; input={height}x{width}; one interleaved run of the table's networks")
+    return out
 
 
 def complexity_summary(records: list[dict]) -> pd.DataFrame:
@@ -312,6 +359,8 @@ COMPACT_GROUPS = {
     "GFLOPs": {"paper": "gflops_paper", "ours": "gflops", "provenance": "complexity_provenance"},
     "M params": {"paper": "params_m_paper", "ours": "params_m", "provenance": "complexity_provenance"},
     "complexity": {"needs": "gflops_paper", "verdict": "complexity_verdict"},
+    # Tables 2-3 (no paper column): the counts of the networks timed in the same run, at their input.
+    "counts": {"needs": "fps_input", "shown": {"M params": "params_m", "GFLOPs": "gflops"}},
 }
 
 #: Columns that name a row in the compact view, in this order.
@@ -351,6 +400,8 @@ def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             for extra in ("paper ratio", "ours ratio"):
                 if extra in columns:
                     row[f"{group} {extra}"] = _shown(record.get(columns[extra]))
+            for heading, column in columns.get("shown", {}).items():
+                row[heading] = _shown(record.get(column))
             if "verdict" in columns:
                 verdict = _shown(record.get(columns["verdict"]))
                 verdict = "" if verdict == NOT_BUILT else verdict
@@ -395,7 +446,15 @@ def table_notes(table: str, preset: str) -> list[str]:
                      f"'{NOT_COMPARABLE}' and the delta is {NOT_APPLICABLE}.")
         if "miou_test" in columns:
             notes.append("Test mIoU needs a Cityscapes test-server submission: not reproduced here.")
-    if "fps" in columns:
+    if table in SPEED_TABLES:
+        notes.append("FPS: every row we build (Cross-CBAM, STDC-Seg and the rivals, each at its row's input) timed in one "
+                     "interleaved run; ratio = FPS over the Cross-CBAM-M row of the same resolution (Cross-CBAM-M1 for "
+                     "other resolutions), ours from that run, the paper's from its FPS column. M params and GFLOPs: ours "
+                     "(fvcore, inference network) at the timed input.")
+        notes.append(f"FPS verdict: our ratio within {FPS_RATIO_TOLERANCE:.0%} of the paper's; only for the full preset at the "
+                     f"rows' inputs with TensorRT FP32 batch 1 (the paper's protocol) and timing CV <= {NOISY_CV:.0%}; other "
+                     "backends' ratios are information (CSV: fps_ratio_<backend>_<precision>).")
+    elif "fps" in columns:
         notes.append(f"FPS verdict: our ratio to the same-run STDC-Seg reference within {FPS_RATIO_TOLERANCE:.0%} of the paper's "
                      f"ratio; only for the full preset, the paper's input size, TensorRT, timing CV <= {NOISY_CV:.0%} and "
                      "roofline fraction <= 1 (else 'not comparable' or 'noisy').")

@@ -199,3 +199,27 @@ def test_the_audit_runs_without_results(tmp_path, monkeypatch):
     text = (tmp_path / "reports" / "claims.md").read_text()
     assert "## Claims per section" in text and "## Findings" in text and "## Left out, and why" in text
     assert not list((tmp_path / "reports").glob("*.partial"))
+
+
+def _group(table, fps_of, backend="tensorrt", cv=0.01):
+    from crosscbam.paper import speed_group
+
+    networks = [{"model": e["network"], "input": [1, 3, *e["size"]], "rows": e["rows"], "fps": fps_of.get(e["network"], 50.0),
+                 "timing": {"cv": cv}} for e in speed_group(table)]
+    return {"kind": "fps_group", "table": table, "scale": 1.0, "models": [n["model"] for n in networks], "backend": backend,
+            "precision": "fp32", "networks": networks, "provenance": {"device": "gpu"}}
+
+
+def test_speed_comparisons_are_judged_from_one_same_run_group():
+    # On this (made-up) GPU, Cross-CBAM is faster than PP-LiteSeg at every size: the text's claim holds for ours.
+    fast = {"M1": 300.0, "L1": 200.0, "M2": 130.0, "L2": 90.0, "PP-LiteSeg-T": 100.0, "PP-LiteSeg-B": 80.0, "SegFormer-B0": 45.0}
+    frame = by_id(audit_ours(Results([_group("table2", fast)], preset="full")))
+    assert frame.loc["pp-liteseg-faster", "verdict_ours"] == "reproduced"
+    assert frame.loc["segformer-gain", "ours"] == "100"  # 90/45 - 1 = 100 % vs the stated 82.8 (tol. 18.3)
+    assert frame.loc["segformer-gain", "verdict_ours"] == "reproduced"
+    slow = {**fast, "PP-LiteSeg-T": 1000.0}
+    assert by_id(audit_ours(Results([_group("table2", slow)], preset="full"))).loc["pp-liteseg-faster", "verdict_ours"] == "not reproduced"
+    # CPU timings are information only: the measured ratio is in the reason, never a verdict on a GPU claim.
+    cpu = by_id(audit_ours(Results([_group("table2", fast, backend="onnxruntime")], preset="full"))).loc["pp-liteseg-faster"]
+    assert cpu["verdict_ours"] == "not reproduced here" and "measured Cross-CBAM-M1/PP-LiteSeg-T1 = 3.000 with onnxruntime" in cpu["reason_ours"]
+    assert "no same-run timing" in by_id(audit_ours(Results([], preset="full"))).loc["camvid-stdc-pp-faster", "reason_ours"]

@@ -54,3 +54,21 @@ def test_speed_accuracy_labels_do_not_overlap_and_name_every_method():
     named = {text.get_text() for text in ax.texts} | set(" ".join(t.get_text() for t in fig.texts).replace(":", " ").split())
     assert {"SegNext-T", "Cross-CBAM-M1", "PP-LiteSeg-T1", "STDC1-Seg50"} <= named
     assert len(ax.texts) == 27  # every Table 2 method with both an FPS and an mIoU (30 rows, 3 without FPS)
+
+
+def test_speed_ratios_plots_each_timed_row_against_the_papers_ratio(tmp_path):
+    from crosscbam.figures import speed_ratios_figure
+
+    table2 = pd.DataFrame([
+        {"model": "Cross-CBAM-M1", "fps_ratio_to": "Cross-CBAM-M1", "fps_ratio": 1.0, "fps_ratio_paper": 1.0, "fps_provenance": None},
+        {"model": "PP-LiteSeg-T1", "fps_ratio_to": "Cross-CBAM-M1", "fps_ratio": 1.05, "fps_ratio_paper": 1.136,
+         "fps_provenance": "preset=smoke; data=random input; device=cpu x; backend=onnxruntime fp32; commit=abc"},
+        {"model": "ENet", "fps_ratio_to": None, "fps_ratio": None, "fps_ratio_paper": None, "fps_provenance": None},
+    ])
+    fig = speed_ratios_figure({"table2": table2}, "smoke")
+    ax = fig.axes[0]
+    labels = {text.get_text() for text in ax.texts}
+    assert labels == {"PP-LiteSeg-T1"}  # the reference (1 on both axes) and rows we do not time are not drawn
+    offsets = ax.collections[0].get_offsets()
+    assert [tuple(p) for p in offsets] == [(1.136, 1.05)]
+    assert "onnxruntime fp32 on cpu x" in ax.get_ylabel() and "not a reproduction" in ax.get_title()

@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from crosscbam.paper import speed_group
 from crosscbam.reports import (aggregate_evaluations, compact_view, compile_table, fps_unusable, read_records, table_notes,
                                write_table)
 
@@ -50,16 +51,54 @@ def test_smoke_accuracy_is_never_given_a_verdict_but_full_is():
     assert full.loc["M1-seaspp", "miou_verdict"] == "missing result"
 
 
-def test_table2_other_methods_keep_paper_values_only_and_references_get_fps():
-    records = [fps("M1", 100.0, "STDC1-Seg", 110.0, backend="tensorrt"), evaluation("M1", 0.74, "full", "real")]
+def group(table, fps_of, backend="tensorrt", cv=0.01, scale=1.0):
+    """A same-run group record of ``table`` (as `crosscbam fps-group --table` writes): FPS per network."""
+    entries = speed_group(table, scale)
+    networks = [{"model": e["network"], "input": [1, 3, *e["size"]], "rows": e["rows"], "fps": fps_of.get(e["network"], 50.0),
+                 "timing": {"cv": cv}, "params": 1_000_000, "gflops": 2.5} for e in entries]
+    return {"kind": "fps_group", "table": table, "scale": scale, "models": [n["model"] for n in networks], "backend": backend,
+            "precision": "fp32", "networks": networks, "provenance": PROVENANCE}
+
+
+def test_table2_rows_we_build_get_same_run_fps_and_ratios_to_cross_cbam_m():
+    speeds = {"M1": 100.0, "PP-LiteSeg-T": 120.0, "STDC1-Seg": 110.0, "M2": 40.0}
+    records = [group("table2", speeds), group("table2", {"M1": 10.0, "PP-LiteSeg-T": 5.0}, backend="onnxruntime"),
+               evaluation("M1", 0.74, "full", "real")]
     frame = compile_table("table2", records, preset="full").set_index("model")
     assert frame.loc["ENet", "source"] == "paper only" and pd.isna(frame.loc["ENet", "fps"])
-    m1 = frame.loc["Cross-CBAM-M1"]
-    assert m1["fps_ratio"] == pytest.approx(100 / 110, abs=1e-3)
-    assert m1["fps_ratio_paper"] == pytest.approx(240.9 / 250.4, abs=1e-3)
-    assert m1["fps_verdict"].startswith("consistent")  # 0.909 vs 0.962: within 10 %
-    assert m1["miou_test_verdict"].startswith("not reproduced here")
-    assert frame.loc["STDC1-Seg50", "fps"] == 110.0 and frame.loc["STDC1-Seg50", "variant"] == "STDC1-Seg"
+    m1, pp = frame.loc["Cross-CBAM-M1"], frame.loc["PP-LiteSeg-T1"]
+    assert m1["fps_ratio"] == 1.0 and m1["miou_test_verdict"].startswith("not reproduced here")
+    assert pp["fps"] == 120.0 and pp["fps_ratio_to"] == "Cross-CBAM-M1" and pp["fps_ratio"] == pytest.approx(1.2)
+    assert pp["fps_ratio_paper"] == pytest.approx(273.6 / 240.9, abs=1e-3)
+    assert pp["fps_verdict"].startswith("consistent")  # 1.2 vs 1.136: within 10 %
+    assert pp["fps_ratio_onnxruntime_fp32"] == pytest.approx(0.5)  # the other backend: information
+    assert pp["params_m"] == 1.0 and pp["gflops"] == 2.5
+    assert frame.loc["STDC1-Seg50", "fps_ratio"] == pytest.approx(1.1) and frame.loc["STDC1-Seg50", "variant"] == "STDC1-Seg"
+    # a 768x1536 row is compared with the Cross-CBAM-M row of its resolution, SegFormer (1024x1024) with M1
+    assert frame.loc["PP-LiteSeg-T2", "fps_ratio_to"] == "Cross-CBAM-M2" and frame.loc["PP-LiteSeg-T2", "fps_ratio"] == pytest.approx(3.0)
+    assert frame.loc["SegFormer", "fps_ratio_to"] == "Cross-CBAM-M1"
+    assert frame.loc["PP-LiteSeg-T1", "fps_verdict"] != frame.loc["PP-LiteSeg-B1", "fps_verdict"]  # 50/100 vs 195.3/240.9
+
+
+def test_group_speed_needs_full_tensorrt_unscaled_inputs_and_low_noise_for_a_verdict():
+    speeds = {"M1": 100.0, "PP-LiteSeg-T": 120.0}
+    assert compile_table("table2", [group("table2", speeds)], "smoke").set_index("model").loc["PP-LiteSeg-T1", "fps_verdict"].startswith("not comparable")
+    cpu = compile_table("table2", [group("table2", speeds, backend="onnxruntime")], "full").set_index("model").loc["PP-LiteSeg-T1"]
+    assert cpu["fps_verdict"].startswith("not comparable") and "onnxruntime" in cpu["fps_verdict"] and cpu["fps_ratio_delta"] == "n/a"
+    scaled = compile_table("table2", [group("table2", speeds, scale=0.25)], "full").set_index("model").loc["PP-LiteSeg-T1"]
+    assert "scaled" in scaled["fps_verdict"] and scaled["fps_input"] == "128x256"
+    noisy = compile_table("table2", [group("table2", speeds, cv=0.2)], "full").set_index("model").loc["PP-LiteSeg-T1"]
+    assert noisy["fps_verdict"].startswith("noisy")
+    missing = compile_table("table3", [], "full").set_index("model")
+    assert missing.loc["DDRNet", "fps_verdict"] == "missing result" and missing.loc["ENet", "fps_verdict"] == "not built here"
+
+
+def test_a_trained_rival_shows_its_accuracy_on_the_row_of_its_input():
+    records = [evaluation("PP-LiteSeg-T", 0.70, "full", "real"), evaluation("DDRNet-23-slim", 0.72, "full", "real", dataset="camvid")]
+    table2 = compile_table("table2", records, "full").set_index("model")
+    assert table2.loc["PP-LiteSeg-T1", "miou_val"] == 70.0 and pd.isna(table2.loc["PP-LiteSeg-T2", "miou_val"])
+    assert table2.loc["PP-LiteSeg-T1", "miou_val_verdict"].startswith("inconsistent")  # 70.0 vs 73.1
+    assert compile_table("table3", records, "full").set_index("model").loc["DDRNet", "miou"] == 72.0
 
 
 def test_cpu_fps_is_not_comparable():
@@ -95,7 +134,7 @@ def test_notes_only_say_what_applies_to_the_table():
     table4 = " ".join(table_notes("table4", "smoke"))
     assert "mIoU verdict" in table4 and "FPS" not in table4 and "FLOPs" not in table4 and "test-server" not in table4
     table2 = " ".join(table_notes("table2", "full"))
-    assert "test-server" in table2 and "FPS verdict" in table2 and "FLOPs" not in table2 and "synthetic" not in table2
+    assert "test-server" in table2 and "FPS verdict" in table2 and "Complexity verdict" not in table2 and "synthetic" not in table2
     complexity = " ".join(table_notes("complexity", "smoke"))
     assert "_paper" not in complexity and "mIoU" not in complexity and "synthetic" not in complexity
 
@@ -119,5 +158,5 @@ def test_an_fps_record_needs_full_tensorrt_paper_size_and_low_noise_for_a_verdic
     assert "512x1024" in fps_unusable(fps("M1", 100.0, "STDC1-Seg", 110.0, backend="tensorrt", size=(256, 512)), "full")
     assert fps_unusable({**good, "timing": {"cv": 0.3}}, "full").startswith("noisy")
     assert fps_unusable({**good, "roofline": {"fraction_measured": 1.2}}, "full").startswith("noisy")
-    frame = compile_table("table2", [{**good, "timing": {"cv": 0.3}}], preset="full").set_index("model")
-    assert frame.loc["Cross-CBAM-M1", "fps_verdict"].startswith("noisy") and frame.loc["Cross-CBAM-M1", "fps_ratio_delta"] == "n/a"
+    frame = compile_table("table5", [{**good, "timing": {"cv": 0.3}}], preset="full").set_index("variant")
+    assert frame.loc["M1", "fps_verdict"].startswith("noisy") and frame.loc["M1", "fps_ratio_delta"] == "n/a"

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from crosscbam.arguments import pixels
+from crosscbam.errors import InputError
 from crosscbam.io import write_json
 from crosscbam.speed.timing import BACKENDS, MIN_ITERATIONS, MIN_SECONDS, PRECISIONS, WARMUP
 
@@ -62,22 +63,45 @@ def _fps(args: argparse.Namespace) -> None:
         print(f"ratio {record['model']} / {record['reference']['model']} = {record['fps_ratio']:.3f} (same run, interleaved)")
 
 
+def _group_entries(names: list[str] | None = None, size: tuple[int, int] | list[int] | None = None,
+                  table: str | None = None, scale: float = 1.0) -> list[dict]:
+    """The entries of a same-run group: ``names`` at one ``size``, or the networks of a comparison
+    ``table`` (:func:`crosscbam.paper.speed_group`) at their rows' inputs times ``scale``."""
+    from crosscbam.complexity import check_size
+    from crosscbam.paper import speed_group
+    from crosscbam.variants import canonical_name
+
+    if (names is None) == (table is None):
+        raise InputError("give either network names with --size, or --table")
+    if table is not None:
+        entries = speed_group(table, scale)
+        for entry in entries:
+            check_size(list(entry["size"]))
+        return entries
+    if size is None:
+        raise InputError("network names need --size H W (one input for every network)")
+    height, width = check_size(list(size))
+    return [{"network": name, "size": (height, width), "rows": []} for name in dict.fromkeys(canonical_name(n) for n in names)]
+
+
 def _fps_group(args: argparse.Namespace) -> None:
     from crosscbam.speed.fps import measure_group
 
-    record = measure_group(args.names, args.size, backend=args.backend, precision=args.precision, warmup=args.warmup,
+    entries = _group_entries(args.names or None, args.size, args.table, args.scale)
+    record = measure_group(entries, backend=args.backend, precision=args.precision, warmup=args.warmup,
                            min_seconds=args.min_seconds, min_iterations=args.min_iterations, threads=args.threads,
-                           device=args.device, onnx_dir=args.onnx_dir, engine_cache=args.engine_cache)
+                           device=args.device, onnx_dir=args.onnx_dir, engine_cache=args.engine_cache,
+                           table=args.table, scale=args.scale)
     if args.json:
         write_json(record, args.json)
     if record["fallback"]:
         print(record["fallback"], file=sys.stderr)
-    _, _, height, width = record["input"]
+    first = record["networks"][0]
     for entry in record["networks"]:
-        timing = entry["timing"]
+        timing, (_, _, height, width) = entry["timing"], entry["input"]
         print(f"{entry['model']:<18} {height}x{width} {record['backend']}/{record['precision']}: {timing['fps']:.2f} FPS, "
               f"latency median {timing['latency_ms_median']:.2f} ms, CV {timing['cv']:.1%}; "
-              f"{entry['fps_ratio_to_first']:.3f} x {record['models'][0]}")
+              f"{entry['fps_ratio_to_first']:.3f} x {first['model']} {first['input'][2]}x{first['input'][3]}")
 
 
 def _fps_table(args: argparse.Namespace) -> None:
@@ -123,8 +147,11 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     fps.set_defaults(func=_fps)
 
     group = commands.add_parser("fps-group", help="time several networks interleaved in one run (e.g. M1 and the Table 2 rivals)")
-    group.add_argument("names", nargs="+", help="networks (see `crosscbam variants`); ratios are to the first")
-    group.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), required=True, help="input size of every network")
+    group.add_argument("names", nargs="*", help="networks (see `crosscbam variants`); ratios are to the first")
+    group.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="input size of every named network")
+    group.add_argument("--table", help="table2 or table3, instead of names: every row of this table we build, at its row's input, "
+                       "Cross-CBAM-M first")
+    group.add_argument("--scale", type=float, default=1.0, help="with --table: inputs times this (default 1; the smoke preset's images are smaller)")
     _timing_options(group)
     group.set_defaults(func=_fps_group)
 

@@ -56,8 +56,7 @@ def _runner(name: str, size: tuple[int, int], backend: str, precision: str, thre
 
 
 def time_models(
-    names: list[str],
-    size: tuple[int, int],
+    entries: list[tuple[str, tuple[int, int]]],
     backend: str,
     precision: str,
     *,
@@ -69,36 +68,42 @@ def time_models(
     onnx_dir: str | Path | None = None,
     engine_cache: str | Path | None = None,
     checkpoints: dict[str, str | Path] | None = None,
-) -> dict[str, dict]:
-    """Time the networks of one comparison with one backend, interleaved (:func:`time_interleaved`).
+) -> list[dict]:
+    """Time the (network, input size) entries of one comparison with one backend, interleaved
+    (:func:`time_interleaved`).
 
-    Returns, per name: ``{"model", "fps", "timing", "roofline", "backend_info", "onnx_sha256"}``.
+    Returns, per entry in order: ``{"model", "input", "fps", "timing", "roofline", "params",
+    "gflops", "backend_info", "onnx_sha256"}`` (params and GFLOPs by fvcore at that input).
     """
     checkpoints = checkpoints or {}
     with ExitStack() as scratch:
         prepared = {
-            name: _runner(name, size, backend, precision, threads, device, onnx_dir, engine_cache, checkpoints.get(name), scratch)
-            for name in names
+            (name, size): _runner(name, size, backend, precision, threads, device, onnx_dir, engine_cache, checkpoints.get(name), scratch)
+            for name, size in entries
         }
         timings = time_interleaved(
-            {name: runner for name, (runner, _) in prepared.items()},
+            {f"{name}@{size[0]}x{size[1]}": runner for (name, size), (runner, _) in prepared.items()},
             warmup=warmup, min_seconds=min_seconds, min_iterations=min_iterations,
         )
-        infos = {name: runner.info() for name, (runner, _) in prepared.items()}
-        digests = {name: digest for name, (_, digest) in prepared.items()}
+        infos = {key: runner.info() for key, (runner, _) in prepared.items()}
+        digests = {key: digest for key, (_, digest) in prepared.items()}
         del prepared
         gc.collect()
-    return {
-        name: {
+    records = []
+    for name, size in entries:
+        timing, counts = timings[f"{name}@{size[0]}x{size[1]}"], measure(name, size)
+        records.append({
             "model": name,
-            "fps": timings[name].fps,
-            "timing": timings[name].to_dict(),
-            "roofline": roofline(measure(name, size).flops, timings[name].fps, device, precision, threads, timings[name].fps_median),
-            "backend_info": infos[name],
-            "onnx_sha256": digests[name],
-        }
-        for name in names
-    }
+            "input": [1, 3, *size],
+            "fps": timing.fps,
+            "timing": timing.to_dict(),
+            "roofline": roofline(counts.flops, timing.fps, device, precision, threads, timing.fps_median),
+            "params": counts.params_inference,
+            "gflops": counts.flops / 1e9,
+            "backend_info": infos[(name, size)],
+            "onnx_sha256": digests[(name, size)],
+        })
+    return records
 
 
 def _backend_and_device(backend: str, precision: str, device: str | None) -> tuple[BackendChoice, str]:
@@ -116,8 +121,7 @@ PROTOCOL = ("latency: batch 1, random input resident on the device, warm-up unti
 
 
 def measure_group(
-    names: list[str],
-    size: tuple[int, int] | list[int],
+    entries: list[dict],
     backend: str = "auto",
     precision: str = "fp32",
     warmup: int = WARMUP,
@@ -127,30 +131,34 @@ def measure_group(
     device: str | None = None,
     onnx_dir: str | Path | None = None,
     engine_cache: str | Path | None = None,
+    table: str | None = None,
+    scale: float = 1.0,
 ) -> dict:
-    """Time a group of networks at one input size, interleaved in one run (e.g. Cross-CBAM-M1 and the
-    rivals of Table 2), so that their speeds compare on this hardware; each network's FPS is also given
-    as a ratio to the first's. Arguments as :func:`measure_fps`."""
-    canonical = list(dict.fromkeys(canonical_name(name) for name in names))
-    height, width = check_size(list(size))
+    """Time a group of networks interleaved in one run (e.g. Cross-CBAM and the rivals of Table 2, each
+    at its row's input), so that their speeds compare on this hardware; each network's FPS is also
+    given as a ratio to the first entry's. ``entries``: ``{"network", "size", "rows"}`` (the
+    paper rows each stands for, :func:`crosscbam.paper.speed_group`); ``table`` and ``scale`` are recorded. Other arguments as :func:`measure_fps`."""
     choice, run_device = _backend_and_device(backend, precision, device)
     threads = threads or available_cores()
     timed = time_models(
-        canonical, (height, width), choice.backend, precision, warmup=warmup, min_seconds=min_seconds,
-        min_iterations=min_iterations, threads=threads, device=run_device, onnx_dir=onnx_dir, engine_cache=engine_cache,
+        [(e["network"], tuple(e["size"])) for e in entries], choice.backend, precision, warmup=warmup,
+        min_seconds=min_seconds, min_iterations=min_iterations, threads=threads, device=run_device,
+        onnx_dir=onnx_dir, engine_cache=engine_cache,
     )
-    first = timed[canonical[0]]["fps"]
+    first = timed[0]["fps"]
     return {
         "kind": "fps_group",
-        "models": canonical,
-        "input": [1, 3, height, width],
+        "table": table,
+        "scale": scale,
+        "models": [entry["model"] for entry in timed],
         "backend": choice.backend,
         "requested_backend": choice.requested,
         "fallback": choice.fallback,
         "precision": precision,
-        "networks": [{**timed[name], "fps_ratio_to_first": timed[name]["fps"] / first} for name in canonical],
+        "networks": [{**record, "rows": entry["rows"], "fps_ratio_to_first": record["fps"] / first}
+                     for entry, record in zip(entries, timed)],
         "protocol": PROTOCOL,
-        "provenance": {**provenance(run_device, threads), "backend_versions": timed[canonical[0]]["backend_info"]},
+        "provenance": {**provenance(run_device, threads), "backend_versions": timed[0]["backend_info"]},
     }
 
 
@@ -196,11 +204,11 @@ def measure_fps(
     reference_name = speed_reference(canonical) if reference == "auto" else (canonical_name(reference) if reference else None)
     names = [canonical] + ([reference_name] if reference_name else [])
     timed = time_models(
-        names, (height, width), choice.backend, precision, warmup=warmup, min_seconds=min_seconds,
+        [(name, (height, width)) for name in names], choice.backend, precision, warmup=warmup, min_seconds=min_seconds,
         min_iterations=min_iterations, threads=threads, device=run_device, onnx_dir=onnx_dir,
         engine_cache=engine_cache, checkpoints={canonical: checkpoint} if checkpoint else None,
     )
-    ours, theirs = timed[canonical], timed.get(reference_name) if reference_name else None
+    ours, theirs = timed[0], timed[1] if reference_name else None
     return {
         "model": canonical,
         "input": [1, 3, height, width],

@@ -6,9 +6,9 @@ import shlex
 from snakemake.utils import validate
 
 from crosscbam.data import DATASETS
-from crosscbam.paper import TABLE_DATASETS, TABLES, paper_table
+from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, TABLES, paper_table, row_size, speed_group
 from crosscbam.speed.timing import BACKENDS, PRECISIONS
-from crosscbam.variants import get_variant, list_variants, speed_reference, weights_of
+from crosscbam.variants import RIVALS, get_variant, list_variants, speed_reference, weights_of
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -51,7 +51,7 @@ PACKAGE = os.path.join(workflow.basedir, "crosscbam")
 ONNX_DIR = f"{RESULTS}/onnx"
 CITYSCAPES_PACKAGES = ["gtFine_trainvaltest.zip", "leftImg8bit_trainvaltest.zip"]
 SUMMARY_TABLES = ["claims", "protocol", "complexity", "fps"]
-FIGURES = ["fig7_qualitative", "fig8_ablation", "speed_accuracy", "training_curves"]
+FIGURES = ["fig7_qualitative", "fig8_ablation", "speed_accuracy", "speed_ratios", "training_curves"]
 FIRST_SEED = TRAIN["seeds"][0]
 
 
@@ -130,6 +130,25 @@ def fps_onnx(wildcards):
     return [f"{ONNX_DIR}/{name}_{wildcards.h}x{wildcards.w}.onnx" for name in names]
 
 
+def group_scale(table):
+    """The input scale of a same-run group of `table`: this preset's images against the real ones."""
+    return data_scale(TABLE_DATASETS[table])
+
+
+def group_results(table):
+    """The same-run group records of a comparison table, one per configured backend (the first is the
+    table's; the others are shown as information)."""
+    return [f"{RESULTS}/fps_group/{table}.{backend}.json" for backend in SPEED["backends"]]
+
+
+def group_onnx(wildcards):
+    """The ONNX exports a group job reads: every network of the table at its row's (scaled) input."""
+    if wildcards.backend == "torch":
+        return []
+    entries = speed_group(wildcards.table, group_scale(wildcards.table))
+    return [f"{ONNX_DIR}/{e['network']}_{e['size'][0]}x{e['size'][1]}.onnx" for e in entries]
+
+
 def fps_resources(wildcards):
     """TensorRT jobs need a GPU (placed by the SLURM profile)."""
     return 1 if wildcards.backend == "tensorrt" else 0
@@ -141,12 +160,19 @@ def checkpoint(dataset, variant, seed):
     return f"{RESULTS}/train/{dataset}/{weights_of(variant)}/seed{seed}/final.pth"
 
 
-def eval_size(variant, dataset):
-    """The paper's evaluation size of `variant`, scaled to this preset's images (1.0 on real data)."""
-    height, width = get_variant(variant).eval_size
+def data_scale(dataset):
+    """This preset's image height over the real dataset's (1.0 on real data)."""
     real_height = DATASETS[dataset].image_size[0]
     ours = DATA_CONFIG["synthetic"][dataset]["size"][0] if DATA_CONFIG["source"] == "synthetic" else real_height
-    return round(height * ours / real_height), round(width * ours / real_height)
+    return ours / real_height
+
+
+def eval_size(variant, dataset):
+    """The paper's evaluation size of `variant`, scaled to this preset's images. A rival trained on
+    CamVid is evaluated on the whole 720x960 images, as every Table 3 row (Sec. 4.3)."""
+    size = DATASETS[dataset].image_size if variant in RIVALS and dataset == "camvid" else get_variant(variant).eval_size
+    scale = data_scale(dataset)
+    return round(size[0] * scale), round(size[1] * scale)
 
 
 def evaluation(dataset, variant):
@@ -155,9 +181,12 @@ def evaluation(dataset, variant):
 
 # --- reports (report.smk) ------------------------------------------------------------------------
 def table_variants(table):
-    """The variants of a paper table's rows that the experiments run (the others read "not run")."""
+    """The networks of a paper table's rows that the experiments run (the others read "not run"): our
+    variants, and the rivals' networks where the config's experiments train them."""
     run = set(experiment_variants(TABLE_DATASETS[table]))
-    return [v for v in paper_table(table)["variant"].dropna().unique() if v in run]
+    frame = paper_table(table)
+    names = [v if isinstance(v, str) else n for v, n in zip(frame["variant"], frame["network"])]
+    return [v for v in dict.fromkeys(names) if isinstance(v, str) and v in run]
 
 
 def table_fps(variant):
@@ -172,7 +201,9 @@ def table_inputs(table):
     files = [evaluation(TABLE_DATASETS[table], v) for v in variants]
     if "gflops" in paper_table(table).columns:
         files += [f"{RESULTS}/complexity/{v}.json" for v in variants]
-    if "fps" in paper_table(table).columns:
+    if table in SPEED_TABLES:
+        files += group_results(table)
+    elif "fps" in paper_table(table).columns:
         files += [table_fps(v) for v in variants]
     return files
 
@@ -194,6 +225,7 @@ def all_targets():
         [dataset_ready(d) for d in DATA_CONFIG["datasets"]]
         + [evaluation(d, v) for d, v in experiments()]
         + fps_results()
+        + [path for table in SPEED_TABLES for path in group_results(table)]
         + [f"reports/{t}.{ext}" for t in tables for ext in ("csv", "md")]
         + [f"reports/figures/{f}.png" for f in FIGURES]
         + ["reports/report.html"]

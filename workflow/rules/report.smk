@@ -124,6 +124,19 @@ rule figure_speed_accuracy:
         "crosscbam figure scatter --table2 {input} --preset {params.preset} --out {output} 2> {log}"
 
 
+rule figure_speed_ratios:
+    input:
+        [f"reports/{table}.csv" for table in SPEED_TABLES],
+    output:
+        "reports/figures/speed_ratios.png",
+    log:
+        f"{LOGS}/report/speed_ratios.log",
+    params:
+        preset=RUN,
+    shell:
+        "crosscbam figure ratios --tables {input} --preset {params.preset} --out {output} 2> {log}"
+
+
 rule figure_training_curves:
     input:
         training_metrics("paths"),

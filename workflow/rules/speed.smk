@@ -43,6 +43,36 @@ rule fps:
         "--onnx-dir {params.onnx_dir} --engine-cache {params.engine_cache} --json {output} > {log} 2>&1"
 
 
+# Tables 2-3: every row we build (Cross-CBAM and the rivals, each at its row's input) timed in one
+# interleaved run per backend, so that their ratios to Cross-CBAM-M compare on one machine.
+rule fps_group:
+    input:
+        group_onnx,
+    output:
+        f"{RESULTS}/fps_group/{{table}}.{{backend}}.json",
+    log:
+        f"{LOGS}/fps_group/{{table}}.{{backend}}.log",
+    benchmark:
+        f"{TIMES}/fps_group/{{table}}.{{backend}}.tsv"
+    wildcard_constraints:
+        table="|".join(SPEED_TABLES),
+        backend="|".join(BACKENDS),
+    threads: lambda wildcards: SPEED["threads"] or workflow.cores
+    resources:
+        timing=1,
+        gpu=fps_resources,
+    params:
+        onnx_dir=ONNX_DIR,
+        engine_cache=f"{RESULTS}/engines",
+        scale=lambda wildcards: repr(group_scale(wildcards.table)),
+        **{key: SPEED[key] for key in ("precision", "warmup", "min_seconds", "min_iterations")},
+    shell:
+        "crosscbam fps-group --table {wildcards.table} --scale {params.scale} --backend {wildcards.backend} "
+        "--precision {params.precision} --warmup {params.warmup} --min-seconds {params.min_seconds} "
+        "--min-iterations {params.min_iterations} --threads {threads} --onnx-dir {params.onnx_dir} "
+        "--engine-cache {params.engine_cache} --json {output} > {log} 2>&1"
+
+
 rule fps_table:
     input:
         fps_results(),
