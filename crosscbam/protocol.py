@@ -18,9 +18,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from crosscbam.io import write_text
 from crosscbam.models import get_variant
 from crosscbam.models.init import CLASSIFIER_STD
 from crosscbam.training import TrainConfig, make_config
+from crosscbam.variants import published_counts
 
 AUTHORS_CHECK = "make authors-check"
 
@@ -147,18 +149,11 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-
-
 def write_protocol(csv_path: str | Path, md_path: str | Path) -> pd.DataFrame:
     """Write the audit: full details to CSV, a screen-wide summary to Markdown. Returns the table."""
     table = protocol_table()
     csv_path, md_path = Path(csv_path), Path(md_path)
-    _atomic_write(csv_path, table.to_csv(index=False))
+    write_text(table.to_csv(index=False), csv_path)
     compact = pd.DataFrame({
         "setting": table["setting"],
         "paper (§)": [f"{_short(p, 24)} ({s})" for p, s in zip(table["paper"], table["paper_section"])],
@@ -175,6 +170,18 @@ def write_protocol(csv_path: str | Path, md_path: str | Path) -> pd.DataFrame:
         "are per-resolution numbers). Details and reasons: reports/protocol.csv.",
     ]
     body = compact.to_markdown(index=False)
-    _atomic_write(md_path, "# Training and evaluation protocol: paper, authors' code, ours\n\n"
-                  + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n")
+    write_text("# Training and evaluation protocol: paper, authors' code, ours\n\n"
+               + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n\n" + rival_recipes(), md_path)
     return table
+
+
+def rival_recipes() -> str:
+    """The rivals' own published recipes, beside the one the full preset trains them with (ours)."""
+    rows = [{"rival": name, "their published recipe": _short(" ".join(row["published_recipe"]["text"].split()), 150),
+             "read here": "yes" if row["published_recipe"]["verified"] else "no (secondary)"}
+            for name, row in published_counts().items()]
+    return ("## Rivals: their own recipes\n\n"
+            "- Ours: the full preset trains a rival listed in the experiments with the recipe above (Cross-CBAM's), "
+            "without the rival's training-only heads, so that accuracies compare under one protocol. Their published "
+            "numbers were trained as below (sources: crosscbam/rivals.yaml).\n\n"
+            + pd.DataFrame(rows).to_markdown(index=False) + "\n")

@@ -352,7 +352,8 @@ def complexity_summary(records: list[dict]) -> pd.DataFrame:
 #: Compact view: per metric group, (heading, column of the full table) for paper, ours and verdict.
 COMPACT_GROUPS = {
     "val mIoU": {"paper": "miou_val_paper", "ours": "miou_val", "verdict": "miou_val_verdict", "provenance": "miou_val_provenance"},
-    "test mIoU": {"paper": "miou_test_paper", "ours": "miou_test", "verdict": "miou_test_verdict", "provenance": "miou_test_provenance"},
+    # No verdict column: every row's would read "not reproduced here" (the table's notes say why).
+    "test mIoU": {"paper": "miou_test_paper", "ours": "miou_test", "provenance": "miou_test_provenance"},
     "mIoU": {"paper": "miou_paper", "ours": "miou", "verdict": "miou_verdict", "provenance": "miou_provenance"},
     "FPS": {"paper": "fps_paper", "ours": "fps", "paper ratio": "fps_ratio_paper", "ours ratio": "fps_ratio",
             "verdict": "fps_verdict", "provenance": "fps_provenance"},
@@ -360,7 +361,7 @@ COMPACT_GROUPS = {
     "M params": {"paper": "params_m_paper", "ours": "params_m", "provenance": "complexity_provenance"},
     "complexity": {"needs": "gflops_paper", "verdict": "complexity_verdict"},
     # Tables 2-3 (no paper column): the counts of the networks timed in the same run, at their input.
-    "counts": {"needs": "fps_input", "shown": {"M params": "params_m", "GFLOPs": "gflops"}},
+    "counts": {"needs": "fps_input", "shown": {"M params / GFLOPs": ("params_m", "gflops")}},
 }
 
 #: Columns that name a row in the compact view, in this order.
@@ -400,8 +401,9 @@ def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             for extra in ("paper ratio", "ours ratio"):
                 if extra in columns:
                     row[f"{group} {extra}"] = _shown(record.get(columns[extra]))
-            for heading, column in columns.get("shown", {}).items():
-                row[heading] = _shown(record.get(column))
+            for heading, shown in columns.get("shown", {}).items():
+                values = [_shown(record.get(column)) for column in shown]
+                row[heading] = " / ".join(values) if all(values) else ""
             if "verdict" in columns:
                 verdict = _shown(record.get(columns["verdict"]))
                 verdict = "" if verdict == NOT_BUILT else verdict

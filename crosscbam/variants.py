@@ -94,6 +94,16 @@ RIVALS: dict[str, Rival] = {
 }
 
 
+def published_counts() -> dict[str, dict]:
+    """What each rival's own authors publish: counts with their protocol, sources and training recipe
+    (cited data, ``crosscbam/rivals.yaml``)."""
+    import yaml
+    from importlib import resources
+
+    with resources.files("crosscbam").joinpath("rivals.yaml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
 def list_variants() -> list[str]:
     """Canonical names of every buildable network: the paper's variants, then the rivals."""
     return [*VARIANTS, *RIVALS]

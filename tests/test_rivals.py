@@ -18,7 +18,7 @@ from crosscbam.complexity import count_params, measure
 from crosscbam.export import export_onnx
 from crosscbam.models import RIVALS, build_model, get_variant, list_variants
 from crosscbam.models.pp_liteseg import adaptive_average
-from crosscbam.models.rivals import published_counts
+from crosscbam.variants import published_counts
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_forward import AUTHORS_ENV, FRAMEWORKS, PARAMETER_GROUPS, REFERENCE_BN_EPS, ordered  # noqa: E402
@@ -167,8 +167,17 @@ def test_bisenetv2_flops_difference_is_the_documented_one():
     assert counted.flops / (row["gflops"] * 1e9) == pytest.approx(1.17, abs=0.01)
 
 
+def test_bisenetv1_difference_against_the_quoted_counts_is_documented():
+    row, counted = _published("BiSeNetV1")
+    assert "known_difference" in row and not row["verified"]
+    assert counted.flops / (row["gflops"] * 1e9) == pytest.approx(1.224, abs=0.01)
+    assert counted.params == pytest.approx(13.27e6, rel=1e-3)
+
+
 def test_every_published_row_states_its_protocol_and_source():
     for name, row in published_counts().items():
+        recipe = row["published_recipe"]
+        assert recipe["text"] and recipe["source"] and isinstance(recipe["verified"], bool), name
         assert row["source"] and row["reference"], name
         assert isinstance(row["verified"], bool) and (row["verified"] or row["why_unverified"]), name
         assert len(row["size"]) == 2 and row["classes"] > 0, name

@@ -91,10 +91,41 @@ def test_a_group_of_rivals_is_timed_interleaved_in_one_run(tmp_path, capsys):
             "--warmup", "1", "--min-seconds", "0", "--min-iterations", "4", "--threads", "1", "--json", str(out)]
     assert main(args) == 0
     record = json.loads(out.read_text())
-    assert record["models"] == ["M1", "PP-LiteSeg-T", "BiSeNetV2"] and record["input"] == [1, 3, 64, 128]
+    assert record["models"] == ["M1", "PP-LiteSeg-T", "BiSeNetV2"]
+    assert all(n["input"] == [1, 3, 64, 128] for n in record["networks"])
     networks = {n["model"]: n for n in record["networks"]}
     assert networks["M1"]["fps_ratio_to_first"] == 1.0
     for entry in networks.values():
         assert entry["timing"]["iterations"] >= 4 and entry["timing"]["cv"] >= 0 and entry["fps"] > 0
         assert entry["fps_ratio_to_first"] == pytest.approx(entry["fps"] / networks["M1"]["fps"])
     assert "x M1" in capsys.readouterr().out
+
+
+def test_a_table_group_times_every_row_we_build_at_its_rows_input(tmp_path):
+    """`crosscbam fps-group --table table2 --scale S`: Cross-CBAM-M first, each network at its row's
+    input times S (M2 and the 768x1536 rows at 1.5x the 512x1024 ones, SegFormer at 1024x1024), with
+    the rows it stands for, and fvcore's counts at that input."""
+    out = tmp_path / "table2.json"
+    args = ["fps-group", "--table", "table2", "--scale", "0.0625", "--backend", "torch", "--device", "cpu", "--warmup", "0",
+            "--min-seconds", "0", "--min-iterations", "2", "--threads", "1", "--json", str(out)]
+    assert main(args) == 0
+    record = json.loads(out.read_text())
+    assert record["table"] == "table2" and record["scale"] == 0.0625 and record["models"][0] == "M1"
+    by_row = {row: n for n in record["networks"] for row in n["rows"]}
+    assert by_row["Cross-CBAM-M1"]["input"] == [1, 3, 32, 64] and by_row["PP-LiteSeg-T2"]["input"] == [1, 3, 48, 96]
+    assert by_row["SegFormer"]["model"] == "SegFormer-B0" and by_row["SegFormer"]["input"] == [1, 3, 64, 64]
+    assert by_row["STDC1-Seg50"] is not by_row["STDC1-Seg75"] and by_row["STDC1-Seg75"]["model"] == "STDC1-Seg"
+    assert by_row["PP-LiteSeg-T1"]["gflops"] > 0 and by_row["PP-LiteSeg-T1"]["params"] > 1e6
+    assert "ENet" not in by_row and len(record["networks"]) == 13
+
+
+@pytest.mark.parametrize("args, message", [
+    (["fps-group"], "give either network names with --size, or --table"),
+    (["fps-group", "M1", "--table", "table2"], "give either network names"),
+    (["fps-group", "M1"], "need --size"),
+    (["fps-group", "--table", "table4"], "table4 is not a comparison table"),
+])
+def test_fps_group_arguments_are_checked_in_one_line(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and message in err

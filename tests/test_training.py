@@ -301,3 +301,20 @@ def test_a_run_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_path, m
     with pytest.raises(ConfigError, match="needs about .* GiB, cpu has .* GiB free; lower batch_size or crop_size"):
         train(config, dataset=BlobDataset(), num_classes=2)
     assert not (tmp_path / "run" / "final.pth").exists()
+
+
+@pytest.mark.parametrize("name, dataset", [("PP-LiteSeg-T", "camvid"), ("DDRNet-23-slim", "cityscapes")])
+def test_a_rival_trains_on_either_dataset_under_the_same_recipe(tmp_path, name, dataset):
+    """The full preset can train a rival like a variant (`crosscbam train --variant PP-LiteSeg-T`): same
+    loss, schedule and checkpoint; without training-only heads the auxiliary loss term is absent."""
+    config = make_config(name, dataset, str(tmp_path), str(tmp_path / "run"), preset="smoke", seed=0,
+                         overrides=["iterations=2", "batch_size=2", "checkpoint_every=2", "log_every=1", "progress=false"])
+    final = train(config, dataset=BlobDataset(), num_classes=2)
+    checkpoint = torch.load(final, map_location="cpu", weights_only=True)
+    assert checkpoint["variant"] == name and checkpoint["dataset"] == dataset and checkpoint["num_classes"] == 2
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert len(lines) == 2 and all(r["loss"] == r["loss"] and r["loss"] > 0 for r in lines)
+    from crosscbam.models.weights import load_model
+
+    model, meta = load_model(None, final)
+    assert meta["variant"] == name and model(torch.zeros(1, 3, 64, 64)).shape == (1, 2, 64, 64)

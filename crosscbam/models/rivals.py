@@ -12,10 +12,8 @@ training-only auxiliary heads are left out (``aux_head`` is ``False``), so their
 from __future__ import annotations
 
 from functools import partial
-from importlib import resources
 from typing import Callable
 
-import yaml
 from torch import nn
 
 from crosscbam.models.bisenetv1 import bisenetv1_r18
@@ -38,9 +36,3 @@ RIVAL_PARTS: dict[str, PartsBuilder] = {
     "BiSeNetV1": bisenetv1_r18,
     "SegFormer-B0": segformer_b0,
 }
-
-
-def published_counts() -> dict[str, dict]:
-    """The counts each rival's authors publish, with protocol and source (``crosscbam/rivals.yaml``)."""
-    with resources.files("crosscbam").joinpath("rivals.yaml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)

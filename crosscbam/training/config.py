@@ -130,12 +130,14 @@ class TrainConfig:
 
     def _check_variant_fits_dataset(self) -> None:
         from crosscbam.data import DATASETS
-        from crosscbam.variants import get_variant
+        from crosscbam.variants import Rival, get_variant
 
         if self.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {self.dataset!r}; expected one of {', '.join(DATASETS)}")
-        built_for, classes = get_variant(self.variant).num_classes, DATASETS[self.dataset].num_classes
-        if built_for != classes:
+        variant, classes = get_variant(self.variant), DATASETS[self.dataset].num_classes
+        built_for = variant.num_classes
+        # A rival's class count is only that of its table row: it trains on either dataset.
+        if built_for != classes and not isinstance(variant, Rival):
             other = next((name for name, info in DATASETS.items() if info.num_classes == built_for), f"{built_for} classes")
             raise ConfigError(f"variant {self.variant} is built for {other} ({built_for} classes), not {self.dataset} "
                               f"({classes}); pick a {self.dataset} variant (crosscbam variants)")

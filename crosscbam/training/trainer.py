@@ -163,10 +163,10 @@ def expected_memory(model: nn.Module, config: TrainConfig) -> int:
     for module in probe_model.modules():
         if not list(module.children()):
             module.register_forward_hook(count)
-    with torch.no_grad():
-        probe_model(torch.zeros(1, 3, *probe))
+    with torch.no_grad():  # two images: BatchNorm after global pooling (SPPM, DAPPM) needs more than one value
+        probe_model(torch.zeros(2, 3, *probe))
     parameters = sum(p.numel() * p.element_size() for p in model.parameters())
-    return int(3 * parameters + _ACTIVATION_FACTOR * activations * config.batch_size * crop / (probe[0] * probe[1]))
+    return int(3 * parameters + _ACTIVATION_FACTOR * activations / 2 * config.batch_size * crop / (probe[0] * probe[1]))
 
 
 def available_memory(device: torch.device) -> int:

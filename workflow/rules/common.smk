@@ -22,6 +22,7 @@ def check_names():
     known = {
         "experiments variants": (sorted({v for e in config["experiments"] for v in e["variants"]}), list_variants()),
         "speed variants": (speed["variants"], list_variants()),
+        "speed tables": (speed["tables"], SPEED_TABLES),
         "speed backends": (speed["backends"], BACKENDS),
         "speed precision": ([speed["precision"]], PRECISIONS),
     }
@@ -137,7 +138,9 @@ def group_scale(table):
 
 def group_results(table):
     """The same-run group records of a comparison table, one per configured backend (the first is the
-    table's; the others are shown as information)."""
+    table's; the others are shown as information); none where the preset does not time the table."""
+    if table not in SPEED["tables"]:
+        return []
     return [f"{RESULTS}/fps_group/{table}.{backend}.json" for backend in SPEED["backends"]]
 
 

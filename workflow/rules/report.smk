@@ -52,6 +52,7 @@ rule protocol:
     input:
         f"{PACKAGE}/protocol.yaml",
         f"{PACKAGE}/authors_code.yaml",
+        f"{PACKAGE}/rivals.yaml",
         os.path.join(workflow.basedir, "config", "config.yaml"),
     output:
         csv="reports/protocol.csv",
