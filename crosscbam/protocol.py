@@ -177,7 +177,7 @@ def write_protocol(csv_path: str | Path, md_path: str | Path) -> pd.DataFrame:
 
 def rival_recipes() -> str:
     """The rivals' own published recipes, beside the one the full preset trains them with (ours)."""
-    rows = [{"rival": name, "their published recipe": _short(" ".join(row["published_recipe"]["text"].split()), 150),
+    rows = [{"rival": name, "their published recipe": _short(" ".join(row["published_recipe"]["text"].split()), 100),
              "read here": "yes" if row["published_recipe"]["verified"] else "no (secondary)"}
             for name, row in published_counts().items()]
     return ("## Rivals: their own recipes\n\n"

@@ -402,7 +402,8 @@ def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 if extra in columns:
                     row[f"{group} {extra}"] = _shown(record.get(columns[extra]))
             for heading, shown in columns.get("shown", {}).items():
-                values = [_shown(record.get(column)) for column in shown]
+                values = [f"{value:.2f}" if isinstance(value := record.get(column), float) and value == value else _shown(value)
+                          for column in shown]
                 row[heading] = " / ".join(values) if all(values) else ""
             if "verdict" in columns:
                 verdict = _shown(record.get(columns["verdict"]))

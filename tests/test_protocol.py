@@ -10,6 +10,7 @@ import pandas as pd
 
 from crosscbam.protocol import OURS, authors_facts, paper_settings, protocol_table
 from crosscbam.training import make_config
+from crosscbam.variants import RIVALS
 
 REPO = Path(__file__).resolve().parents[1]
 REQUIRED = {"loss", "loss weights", "focal alpha", "focal gamma", "init", "pretraining", "optimizer", "lr", "lr floor",
@@ -45,5 +46,9 @@ def test_report_protocol_writes_csv_and_a_screen_wide_markdown(tmp_path):
     subprocess.run(command, check=True, cwd=REPO, capture_output=True)
     frame = pd.read_csv(tmp_path / "protocol.csv")
     assert len(frame) == len(paper_settings()) and frame["authors_source"].str.contains("mmseg/").any()
-    table_lines = [line for line in (tmp_path / "protocol.md").read_text().splitlines() if line.startswith("|")]
+    settings, rivals = (tmp_path / "protocol.md").read_text().split("## Rivals: their own recipes")
+    table_lines = [line for line in settings.splitlines() if line.startswith("|")]
     assert len(table_lines) == len(frame) + 2 and max(map(len, table_lines)) <= 150
+    rival_lines = [line for line in rivals.splitlines() if line.startswith("|")]
+    assert len(rival_lines) == len(RIVALS) + 2 and max(map(len, rival_lines)) <= 150
+    assert "PaddleSeg" not in rivals and "| yes" in rivals and "| no (secondary)" in rivals  # sources stay in the YAML

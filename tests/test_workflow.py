@@ -51,7 +51,7 @@ def test_the_whole_smoke_dag_at_toy_sizes(tmp_path):
             timed = frame[frame["variant"].notna()]
             assert len(timed) > len(ours) and timed[["fps", "fps_ratio", "gflops", "params_m", "fps_ratio_torch_fp32"]].notna().all().all()
             assert timed["fps_provenance"].str.contains("backend=onnxruntime fp32").all()
-        if "gflops" in frame.columns:  # complexity does not depend on the preset: a real verdict
+        if "gflops_paper" in frame.columns:  # complexity does not depend on the preset: a real verdict
             assert ours["complexity_verdict"].str.startswith("consistent").all(), ours["complexity_verdict"].tolist()
             assert ours[["gflops", "params_m", "gflops_delta", "params_m_delta"]].notna().all().all()
         assert (reports / f"{table}.md").read_text().startswith(f"# Table {table[-1]}")
