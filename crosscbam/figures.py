@@ -151,6 +151,8 @@ def speed_ratios_figure(tables: dict[str, pd.DataFrame], preset: str):
     fig, ax = plt.subplots(figsize=(7.5, 6))
     points, setups = [], set()
     for table, frame in tables.items():
+        if not {"fps_ratio", "fps_ratio_paper", "fps_ratio_to"} <= set(frame.columns):
+            continue  # no group of this table was timed
         have = frame[frame["fps_ratio"].notna() & frame["fps_ratio_paper"].notna()]
         have = have[have["model"] != have["fps_ratio_to"]]  # the reference itself is 1 on both axes
         marker, label = RATIO_MARKERS[table]
@@ -158,7 +160,9 @@ def speed_ratios_figure(tables: dict[str, pd.DataFrame], preset: str):
         ax.scatter(x, y, marker=marker, s=30, label=label)
         points += [(a, b, f"{name}") for a, b, name in zip(x, y, have["model"])]
         setups |= {f"{p.split('backend=')[1].split(';')[0]} on {p.split('device=')[1].split(';')[0]}"
-                   for p in have["fps_provenance"].dropna()}
+                   for p in have.get("fps_provenance", pd.Series(dtype=object)).dropna()}
+    if not points:  # e.g. a preset whose speed.tables is empty
+        fig.text(0.5, 0.5, "no same-run group was timed in this run", ha="center", fontsize=9)
     values = [v for x, y, _ in points for v in (x, y)] or [1.0]
     low, high = min(values) / 1.3, max(values) * 1.3
     ax.plot([low, high], [low, high], color="gray", linewidth=0.8, linestyle="--", label="ours = paper")

@@ -72,3 +72,12 @@ def test_speed_ratios_plots_each_timed_row_against_the_papers_ratio(tmp_path):
     offsets = ax.collections[0].get_offsets()
     assert [tuple(p) for p in offsets] == [(1.136, 1.05)]
     assert "onnxruntime fp32 on cpu x" in ax.get_ylabel() and "not a reproduction" in ax.get_title()
+
+
+def test_speed_ratios_without_any_timed_group_says_so(tmp_path):
+    from crosscbam.figures import speed_ratios
+    from crosscbam.reports import compile_table
+
+    tables = {table: compile_table(table, [], "full") for table in ("table2", "table3")}  # speed.tables: []
+    speed_ratios(tables, tmp_path / "ratios.png", "full")
+    assert (tmp_path / "ratios.png").stat().st_size > 5_000
