@@ -293,8 +293,7 @@ def _group_columns(paper_row: dict, speed: dict, groups: list[dict], preset: str
         out["fps_verdict"] = NOT_BUILT
         return out
     reference_row = speed[name]["reference_row"]
-    reference_fps = speed[reference_row]["fps"]
-    paper_ratio = out["fps_paper"] / reference_fps if out["fps_paper"] == out["fps_paper"] and out["fps_paper"] is not None else None
+    paper_ratio = out["fps_paper"] / speed[reference_row]["fps"] if pd.notna(out["fps_paper"]) else None
     out.update({"fps_ratio_to": reference_row, "fps_ratio": None,
                 "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None})
     main = groups[0] if groups else None

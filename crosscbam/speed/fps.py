@@ -136,8 +136,9 @@ def measure_group(
 ) -> dict:
     """Time a group of networks interleaved in one run (e.g. Cross-CBAM and the rivals of Table 2, each
     at its row's input), so that their speeds compare on this hardware; each network's FPS is also
-    given as a ratio to the first entry's. ``entries``: ``{"network", "size", "rows"}`` (the
-    paper rows each stands for, :func:`crosscbam.paper.speed_group`); ``table`` and ``scale`` are recorded. Other arguments as :func:`measure_fps`."""
+    given as a ratio to the first entry's. ``entries``: ``{"network", "size", "rows"}`` (the paper
+    rows each stands for, :func:`crosscbam.paper.speed_group`); ``table`` and ``scale`` are recorded.
+    Other arguments as :func:`measure_fps`."""
     choice, run_device = _backend_and_device(backend, precision, device)
     threads = threads or available_cores()
     timed = time_models(
