@@ -86,6 +86,15 @@ def paper_speed(variant: str, reference: str, size: tuple[int, int]) -> dict | N
     return None
 
 
+def row_network(row: dict) -> str | None:
+    """The network of this package that a paper row is: its ``variant`` (ours), else its ``network``
+    (another method's row that we build), else ``None``."""
+    for column in ("variant", "network"):
+        if isinstance(row.get(column), str):
+            return row[column]
+    return None
+
+
 def row_size(table: str, row: dict) -> tuple[int, int]:
     """The input (H, W) of a row of Table 2 (its resolution column) or Table 3 (the table's 720x960)."""
     resolution = row.get("resolution") if isinstance(row.get("resolution"), str) else _load()[table].get("resolution")
@@ -106,10 +115,9 @@ def speed_rows(table: str) -> list[dict]:
     if table not in SPEED_TABLES:
         raise InputError(f"{table} is not a comparison table; expected one of {', '.join(SPEED_TABLES)}")
     rows = [
-        {"row": row["model"], "network": row["variant"] if isinstance(row["variant"], str) else row["network"],
-         "size": row_size(table, row), "fps": row["fps"]}
+        {"row": row["model"], "network": row_network(row), "size": row_size(table, row), "fps": row["fps"]}
         for row in paper_table(table).to_dict("records")
-        if isinstance(row["variant"], str) or isinstance(row["network"], str)
+        if row_network(row)
     ]
     references = [r for r in rows if r["row"].startswith(SPEED_REFERENCE_PREFIX)]
     for row in rows:

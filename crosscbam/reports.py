@@ -18,7 +18,7 @@ import pandas as pd
 from crosscbam.errors import InputError
 from crosscbam.io import write_text
 from crosscbam.models import get_variant
-from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, caption, paper_speed, paper_table, row_size, speed_rows
+from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, caption, paper_speed, paper_table, row_network, row_size, speed_rows
 
 #: Relative tolerances for a "consistent" complexity verdict (params 0.1 %, FLOPs 0.5 %).
 COMPLEXITY_TOLERANCE = {"params_m": 0.001, "gflops": 0.005}
@@ -214,7 +214,7 @@ def compile_table(table: str, records: list[dict], preset: str) -> pd.DataFrame:
     rows = []
     for paper_row in paper.to_dict("records"):
         variant = paper_row["variant"] if isinstance(paper_row["variant"], str) else None
-        network = variant or (paper_row["network"] if isinstance(paper_row["network"], str) else None)
+        network = row_network(paper_row)
         row = {column: paper_row[column] for column in key_columns}
         row["variant"] = network
         row["source"] = "ours vs paper" if variant else ("paper; ours: same-run speed, accuracy where trained" if network else "paper only")

@@ -6,7 +6,7 @@ import shlex
 from snakemake.utils import validate
 
 from crosscbam.data import DATASETS
-from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, TABLES, paper_table, row_size, speed_group
+from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, TABLES, paper_table, row_network, speed_group
 from crosscbam.speed.timing import BACKENDS, PRECISIONS
 from crosscbam.variants import RIVALS, get_variant, list_variants, speed_reference, weights_of
 
@@ -187,9 +187,8 @@ def table_variants(table):
     """The networks of a paper table's rows that the experiments run (the others read "not run"): our
     variants, and the rivals' networks where the config's experiments train them."""
     run = set(experiment_variants(TABLE_DATASETS[table]))
-    frame = paper_table(table)
-    names = [v if isinstance(v, str) else n for v, n in zip(frame["variant"], frame["network"])]
-    return [v for v in dict.fromkeys(names) if isinstance(v, str) and v in run]
+    names = [row_network(row) for row in paper_table(table).to_dict("records")]
+    return [v for v in dict.fromkeys(names) if v in run]
 
 
 def table_fps(variant):
