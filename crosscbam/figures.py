@@ -29,22 +29,45 @@ def _save(fig, path: str | Path) -> None:
     plt.close(fig)
 
 
-def qualitative_panel(rows: list[dict], palette: list[tuple[int, int, int]], path: str | Path, title: str) -> None:
-    """Fig. 7: per row, the input, the prediction overlaid at opacity 0.5 and 1.0, and the ground truth.
+def image_miou(prediction: np.ndarray, label: np.ndarray, num_classes: int, ignore: int = 255) -> float:
+    """One image's mIoU: the mean IoU over the classes in its label or its prediction (ignored pixels left out)."""
+    valid = label != ignore
+    pred, gt = prediction[valid].astype(np.int64), label[valid].astype(np.int64)
+    ious = []
+    for c in range(num_classes):
+        union = np.count_nonzero((pred == c) | (gt == c))
+        if union:
+            ious.append(np.count_nonzero((pred == c) & (gt == c)) / union)
+    return float(np.mean(ious)) if ious else float("nan")
+
+
+def qualitative_panel(rows: list[dict], palette: list[tuple[int, int, int]], path: str | Path, title: str,
+                      class_names: list[str] | None = None) -> None:
+    """Fig. 7: per row, the input, the prediction overlaid at opacity 0.5 and 1.0, and the ground truth,
+    with the image's own mIoU; a legend of the class colours below.
 
     Args:
-        rows: dicts with ``image`` (HxWx3 uint8), ``prediction`` and ``label`` (HxW class indices).
+        rows: dicts with ``image`` (HxWx3 uint8), ``prediction`` and ``label`` (HxW class indices), and
+            optionally ``name`` and ``miou`` (a fraction) shown at the row's left.
+        class_names: the legend's names, in palette order (no legend when ``None``).
     """
     columns = ("input", "prediction (opacity 0.5)", "prediction (opacity 1.0)", "ground truth")
-    fig, axes = plt.subplots(len(rows), 4, figsize=(12, 2.0 * len(rows) + 0.5), squeeze=False)
+    height, width = rows[0]["image"].shape[:2]
+    fig, axes = plt.subplots(len(rows), 4, figsize=(12, 3.0 * len(rows) * height / width + 1.2), squeeze=False)
     for r, row in enumerate(rows):
         color = colorize(row["prediction"], palette)
         panels = (row["image"], overlay(row["image"], color, 0.5), color, colorize(row["label"], palette))
         for c, panel in enumerate(panels):
             axes[r, c].imshow(panel)
-            axes[r, c].set_axis_off()
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
             if r == 0:
                 axes[r, c].set_title(columns[c], fontsize=9)
+        if "miou" in row:
+            axes[r, 0].set_ylabel(f"{row.get('name', '')}\nmIoU {100 * row['miou']:.1f} %", fontsize=8)
+    if class_names:
+        handles = [plt.Rectangle((0, 0), 1, 1, color=np.array(rgb) / 255) for rgb in palette]
+        fig.legend(handles, class_names, loc="lower center", ncol=min(len(class_names), 10), fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=10)
     _save(fig, path)
 

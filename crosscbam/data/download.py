@@ -57,17 +57,42 @@ def check_md5(path: Path, expected: str | None, what: str = "") -> str:
     return actual
 
 
+def sha256sum(path: Path) -> str:
+    """The SHA-256 hex digest of ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_sha256(path: Path, expected: str | None, what: str = "") -> str | None:
+    """Verify ``path``'s SHA-256 against ``expected`` (skipped when ``None``); returns the digest."""
+    if expected is None:
+        return None
+    actual = sha256sum(path)
+    if actual != expected.lower():
+        raise DataError(
+            f"checksum mismatch for {what or path}: SHA-256 {actual}, expected {expected}; the file is corrupt or "
+            "not the official one: delete it and download it again"
+        )
+    return actual
+
+
 def http_download(
     url: str,
     dest: Path,
     *,
     md5: str | None = None,
+    sha256: str | None = None,
     size: int | None = None,
     session: requests.Session | None = None,
     allow_redirects: bool = True,
     desc: str | None = None,
+    progress: bool = True,
 ) -> Path:
-    """Download ``url`` to ``dest``, resuming ``dest.part``; verify ``size`` and ``md5`` before renaming.
+    """Download ``url`` to ``dest``, resuming ``dest.part``; verify ``size``, ``md5`` and ``sha256`` before
+    renaming. ``progress=False`` hides the byte bar (a caller counting many small files shows its own).
 
     An existing ``dest`` is verified and kept (no network). Raises:
         DataError: network failure or interruption (the ``.part`` is kept: run again to resume), a size or
@@ -81,6 +106,7 @@ def http_download(
                 f"{dest} exists but has {dest.stat().st_size} bytes, expected {size}; delete it and run again"
             )
         check_md5(dest, md5, str(dest))
+        check_sha256(dest, sha256, str(dest))
         return dest
     session = session or requests.Session()
     part = dest.with_name(dest.name + ".part")
@@ -89,7 +115,7 @@ def http_download(
         part.unlink()
         offset = 0
     if not (size is not None and offset == size):
-        offset = _fetch(session, url, part, offset, size, allow_redirects, desc or dest.name)
+        offset = _fetch(session, url, part, offset, size, allow_redirects, desc or dest.name, progress)
     got = part.stat().st_size
     if size is not None and got < size:
         raise DataError(
@@ -101,6 +127,7 @@ def http_download(
         raise DataError(f"download of {dest.name} has {got} bytes, more than the expected {size}; removed it, run again")
     try:
         check_md5(part, md5, f"downloaded {dest.name}")
+        check_sha256(part, sha256, f"downloaded {dest.name}")
     except DataError:
         part.unlink()
         raise
@@ -108,7 +135,8 @@ def http_download(
     return dest
 
 
-def _fetch(session: requests.Session, url: str, part: Path, offset: int, size: int | None, redirects: bool, desc: str) -> int:
+def _fetch(session: requests.Session, url: str, part: Path, offset: int, size: int | None, redirects: bool, desc: str,
+           progress: bool = True) -> int:
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     try:
         response = session.get(url, stream=True, headers=headers, allow_redirects=redirects, timeout=_TIMEOUT)
@@ -126,7 +154,8 @@ def _fetch(session: requests.Session, url: str, part: Path, offset: int, size: i
         length = response.headers.get("Content-Length")
         total = size if size is not None else (offset + int(length) if length and length.isdigit() else None)
         with open(part, "ab" if offset else "wb") as f, tqdm(
-            total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=f"download {desc}"
+            total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=f"download {desc}",
+            disable=not progress,
         ) as bar:
             try:
                 for chunk in response.iter_content(chunk_size=1 << 16):  # an interruption loses < 64 KiB

@@ -72,9 +72,9 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--out", help="JSON path (default: stdout)")
     evaluate.set_defaults(func=_evaluate)
 
-    score = commands.add_parser("score", help="score a folder of Cityscapes labelId PNGs against gtFine")
-    score.add_argument("--dataset", required=True, choices=["cityscapes"])
-    score.add_argument("--gt", required=True, help="Cityscapes root (holding gtFine/)")
+    score = commands.add_parser("score", help="score a folder of predicted PNGs (Cityscapes labelIds, CamVid class indices)")
+    score.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
+    score.add_argument("--gt", required=True, help="Cityscapes root (holding gtFine/), or a CamVid root (holding <split>annot/)")
     score.add_argument("--pred", required=True)
     score.add_argument("--split", default="val")
     score.add_argument("--out", help="JSON path (default: stdout)")

