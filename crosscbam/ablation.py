@@ -42,6 +42,10 @@ ORDERING = [
      "+SE-ASPP +CCBAM +aux loss", "+SE-ASPP +CCBAM"),
 ]
 
+#: The columns of each part (the CSV holds both, with a ``part`` column).
+ROW_COLUMNS = ["row", "network", "n_seeds", "miou_mean", "miou_std", "miou_per_seed", "scale"]
+CLAIM_COLUMNS = ["id", "paper", "comparison", "gain_mean", "ci95_low", "ci95_high", "seeds_paired", "verdict"]
+
 #: Two-sided 95 % quantiles of Student's t by degrees of freedom (1-10); beyond, 1.96 (normal).
 _T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 
@@ -110,7 +114,7 @@ def ablation_tables(records: list[dict], dataset: str, scale: str) -> tuple[pd.D
             "seeds_paired": " ".join(str(s) for s in diff["seeds"]),
             "verdict": verdict(diff, scale),
         })
-    return pd.DataFrame(rows), pd.DataFrame(claims)
+    return pd.DataFrame(rows, columns=ROW_COLUMNS), pd.DataFrame(claims, columns=CLAIM_COLUMNS)
 
 
 def _number(value, digits: int = 2) -> str:

@@ -67,18 +67,31 @@ def evaluate(checkpoint: str | Path, dataset: str, data_root: str | Path, size: 
     device = _device()
     model.to(device)
     samples = build_dataset(dataset, Path(data_root), split, transform=EvalTransform(size))
-    cm = ConfusionMatrix(spec.num_classes)
-    for index in tqdm(range(len(samples)), desc=f"evaluate {meta['variant']}", disable=not progress):
-        image, label = samples[index]
-        logits = model(image.unsqueeze(0).to(device))
-        logits = resize(logits, label.shape[-2:])
-        cm.update(logits.argmax(1).squeeze(0).cpu(), label)
+    cm = confusion(model, samples, spec.num_classes, device, desc=f"evaluate {meta['variant']}", progress=progress)
     cm.all_reduce()
     return _result(cm, spec.class_names, kind="evaluation_run", model=meta["variant"], dataset=dataset, split=split, size=list(size) if size else None,
                    n_images=len(samples), variant=meta["variant"], checkpoint=str(checkpoint),
                    checkpoint_iteration=meta.get("iteration"), checkpoint_final=meta.get("final"),
                    train_config_hash=meta.get("config_hash"), train_config=meta.get("config"),
                    train_wall_s=meta.get("elapsed_s"), train_provenance=meta.get("provenance"))
+
+
+@torch.no_grad()
+def confusion(model: torch.nn.Module, samples, num_classes: int, device: torch.device, desc: str = "evaluate",
+              progress: bool = True) -> ConfusionMatrix:
+    """The confusion matrix of ``model`` (in eval mode) over ``samples`` (image, label at full resolution):
+    logits upsampled to the label's size, as the evaluation protocol; the model's mode is restored."""
+    from tqdm import tqdm
+
+    was_training = model.training
+    model.eval()
+    cm = ConfusionMatrix(num_classes)
+    for index in tqdm(range(len(samples)), desc=desc, disable=not progress, leave=False):
+        image, label = samples[index]
+        logits = resize(model(image.unsqueeze(0).to(device)), label.shape[-2:])
+        cm.update(logits.argmax(1).squeeze(0).cpu(), label)
+    model.train(was_training)
+    return cm
 
 
 def _cityscapes_tables() -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -212,18 +212,26 @@ def speed_ratios(tables: dict[str, pd.DataFrame], path: str | Path, preset: str)
 
 
 def training_curves(metrics: dict[str, str | Path], path: str | Path, title: str) -> None:
-    """Loss and learning rate against iteration, one line per run (``metrics.jsonl`` files)."""
-    fig, (loss_ax, lr_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
-    for name, file in sorted(metrics.items()):
-        records = [json.loads(line) for line in Path(file).read_text().splitlines() if line.strip()]
-        if not records:
-            continue
-        iterations = [r["iteration"] for r in records]
-        loss_ax.plot(iterations, [r["loss"] for r in records], label=name, linewidth=1)
-        lr_ax.plot(iterations, [r["lr"] for r in records], label=name, linewidth=1)
+    """Loss and learning rate against iteration, one line per run (``metrics.jsonl`` files); where runs
+    logged val mIoU (``val_every``), a third panel plots it against training time."""
+    runs = {name: [json.loads(line) for line in Path(file).read_text().splitlines() if line.strip()] for name, file in sorted(metrics.items())}
+    with_val = any("val_miou" in r for records in runs.values() for r in records)
+    fig, axes = plt.subplots(1, 3 if with_val else 2, figsize=(15 if with_val else 11, 3.8))
+    loss_ax, lr_ax = axes[0], axes[1]
+    for name, records in runs.items():
+        steps = [r for r in records if "loss" in r]
+        if steps:
+            iterations = [r["iteration"] for r in steps]
+            loss_ax.plot(iterations, [r["loss"] for r in steps], label=name, linewidth=1)
+            lr_ax.plot(iterations, [r["lr"] for r in steps], label=name, linewidth=1)
+        val = [r for r in records if "val_miou" in r]
+        if with_val and val:
+            axes[2].plot([r["elapsed_s"] / 60 for r in val], [100 * r["val_miou"] for r in val], marker=".", label=name, linewidth=1)
     loss_ax.set(xlabel="iteration", ylabel="training loss", title="loss")
     lr_ax.set(xlabel="iteration", ylabel="learning rate", title="poly schedule")
-    for ax in (loss_ax, lr_ax):
+    if with_val:
+        axes[2].set(xlabel="training time (min, steps only)", ylabel="val mIoU (%)", title="val mIoU")
+    for ax in axes:
         ax.grid(alpha=0.3)
     loss_ax.legend(fontsize=7, ncol=2)
     fig.suptitle(title, fontsize=10)

@@ -48,7 +48,8 @@ window.addEventListener('load', () => {
 VERDICT_CLASSES = ("not reproduced here", "not reproduced", "not comparable", "inconsistent", "consistent", "reproduced",
                    "ambiguous", "noisy")
 #: Columns shown as wrapping text rather than one line.
-TEXT_COLUMNS = {"quote", "readings", "reason", "reason_ours", "arithmetic", "versions", "device", "fallback"}
+TEXT_COLUMNS = {"quote", "readings", "reason", "reason_ours", "arithmetic", "versions", "device", "fallback", "paper", "scale",
+                "comparison", "verdict"}
 #: The columns a reviewer needs from the summary tables (the CSVs keep every column).
 SUMMARY_COLUMNS = {
     "fps": ["variant", "input", "backend", "precision", "fps", "cv", "reference", "fps_ratio", "fps_ratio_paper",
@@ -56,7 +57,7 @@ SUMMARY_COLUMNS = {
     "claims": ["id", "section", "quote", "stated", "verdict", "readings", "reason"],
 }
 TITLES = {"claims": "Claims audit (paper side)", "claims_ours": "Claims against our results", "complexity": "Complexity (ours)",
-          "fps": "Speed (ours)"}
+          "fps": "Speed (ours)", "ablation_camvid": "Table 4's ablation on real CamVid (ours)"}
 
 
 def _cell_class(value: object) -> str:
@@ -127,9 +128,38 @@ def _counted(counter: Counter) -> str:
     return ", ".join(f"{n} {word}" for word, n in counter.most_common())
 
 
+def _scale_words(frames: dict[str, pd.DataFrame]) -> str:
+    """How the run departs from the paper: the measured ablations' scale where there is one."""
+    scales = [str(s) for name, frame in frames.items() if name.startswith("ablation_") for s in frame.get("scale", pd.Series(dtype=object)).dropna().unique()]
+    return "; ".join(scales) if scales else "synthetic data, few iterations"
+
+
+def real_data_items(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """What a measured ablation on real images found, at its scale, and what that does not say."""
+    items = []
+    for name, frame in frames.items():
+        if not name.startswith("ablation_") or "part" not in frame:
+            continue
+        rows, claims = frame[frame["part"] == "row"], frame[frame["part"] == "claim"]
+        scale = rows["scale"].iloc[0] if len(rows) else ""
+        items.append(f"Measured at {scale}: a direction at this scale, not the paper's numbers (Table 3 is CamVid at 720x960 "
+                     "after 10k GPU iterations; Table 4 is Cityscapes).")
+        for row in rows.to_dict("records"):
+            if pd.notna(row.get("miou_mean")):
+                spread = f" ± {row['miou_std']:.2f}" if pd.notna(row.get("miou_std")) else " (one seed: no spread)"
+                items.append(f"{row['row']} ({row['network']}): test mIoU {row['miou_mean']:.2f}{spread} over {int(row['n_seeds'])} seed(s).")
+        for claim in claims.to_dict("records"):
+            gain = f"{claim['gain_mean']:+.2f} points" if pd.notna(claim.get("gain_mean")) else "no paired seeds"
+            items.append(f"{claim['id']} ({claim['comparison']}): {claim['verdict']} ({gain}).")
+    return items
+
+
 def summary_items(frames: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
-    """The findings the page opens with, by heading: claims, complexity, reproduced here or not."""
+    """The findings the page opens with, by heading: real-data results, claims, complexity, reproduced here or not."""
     out: dict[str, list[str]] = {}
+    real = real_data_items(frames)
+    if real:
+        out["Measured on real images (reduced scale)"] = real
     claims = frames.get("claims")
     if claims is not None:
         verdicts = Counter(claims["verdict"])
@@ -184,8 +214,8 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
     frames = {Path(csv).stem: pd.read_csv(csv) for csv in tables}
     parts = [f"<h1>Cross-CBAM reproduction report ({html.escape(preset)} preset)</h1>"]
     if preset != "full":
-        parts.append(f"<p><strong>The {html.escape(preset)} preset runs on synthetic data with few iterations. Its accuracy "
-                     "and speed are not a reproduction of the paper.</strong></p>")
+        parts.append(f"<p><strong>The {html.escape(preset)} preset is not the paper's protocol ({html.escape(_scale_words(frames))}). "
+                     "Its accuracy and speed are not a reproduction of the paper.</strong></p>")
     parts.append("<section class='summary' id='summary'><h2>Summary</h2>")
     for heading, items in summary_items(frames).items():
         parts.append(f"<h3>{html.escape(heading)}</h3>" + _list(items))
@@ -196,6 +226,12 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
         parts.append(f"<h2 id='{html.escape(name)}'>{html.escape(title)}</h2>")
         parts.append(_markdown_notes(csv.with_suffix(".md")))
         footnotes: list[str] = []
+        if name.startswith("ablation_") and "part" in frame:
+            from crosscbam.ablation import CLAIM_COLUMNS, ROW_COLUMNS
+
+            parts.append(_table_html(frame[frame["part"] == "row"][ROW_COLUMNS].round(2), f"{name}-rows"))
+            parts.append(_table_html(frame[frame["part"] == "claim"][CLAIM_COLUMNS].round(2), f"{name}-claims"))
+            continue
         if name.startswith("table"):
             frame, footnotes = compact_view(frame)
         elif name in SUMMARY_COLUMNS:

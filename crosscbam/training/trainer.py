@@ -309,6 +309,19 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
         return {**record, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
                 "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}}
 
+    val_set = None
+
+    def validate() -> float:
+        """val mIoU of the current weights (rank 0; BN in eval mode, no random numbers drawn)."""
+        nonlocal val_set
+        from crosscbam.data import build_dataset
+        from crosscbam.data.transforms import EvalTransform
+        from crosscbam.evaluation import confusion
+
+        if val_set is None:
+            val_set = build_dataset(config.dataset, config.data_root, "val", transform=EvalTransform(None))
+        return confusion(model.module if world_size > 1 else model, val_set, classes, device, desc="val", progress=config.progress).miou()
+
     progress = _progress_bar(config, iteration, rank)
     model.train()
     window_start, window_images = time.perf_counter(), 0
@@ -341,6 +354,8 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
                 _append_metrics(metrics_path, {"iteration": iteration, "loss": loss.item(), **parts, "lr": lr,
                                                "images_per_s": rate, "elapsed_s": elapsed})
                 window_start, window_images = time.perf_counter(), 0
+            if config.val_every and (iteration % config.val_every == 0 or iteration == config.iterations):
+                _append_metrics(metrics_path, {"iteration": iteration, "val_miou": validate(), "elapsed_s": elapsed})
             if iteration % config.checkpoint_every == 0 and iteration < config.iterations:
                 save_atomic(snapshot(final=False), out / CHECKPOINT_NAME)
     progress.close()

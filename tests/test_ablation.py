@@ -1,0 +1,65 @@
+"""The measured ablation (Table 4 over seeds): paired gains, their t-intervals and the ordering verdicts."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from crosscbam.ablation import STEPS, ablation_tables, paired_difference, verdict, write_ablation
+from crosscbam.html_report import build_report
+
+SCALE = "cpu preset, CamVid (SegNet copy) 360x480, 2000 iterations x batch 8, seeds 0,1,2"
+
+
+def record(network: str, seed: int, miou: float) -> dict:
+    return {"kind": "evaluation_run", "model": network, "miou": miou, "train_config": {"seed": seed}}
+
+
+def test_paired_difference_is_the_t_interval_of_per_seed_gains():
+    diff = paired_difference({0: 0.50, 1: 0.52, 2: 0.54}, {0: 0.48, 1: 0.49, 2: 0.50})
+    gains = [2.0, 3.0, 4.0]  # points
+    assert diff["seeds"] == [0, 1, 2] and diff["mean"] == pytest.approx(3.0)
+    assert diff["high"] - diff["mean"] == pytest.approx(4.303 * 1.0 / 3 ** 0.5)  # t(0.975, 2) x sd / sqrt(n)
+    assert diff["low"] > 0 and sorted(gains) == gains
+    assert paired_difference({0: 0.5, 5: 0.6}, {0: 0.4})["seeds"] == [0]  # only seeds both networks have
+
+
+@pytest.mark.parametrize("better, worse, expected", [
+    ({0: .52, 1: .53, 2: .54}, {0: .50, 1: .51, 2: .52}, "holds at"),
+    ({0: .48, 1: .49, 2: .50}, {0: .50, 1: .51, 2: .52}, "does not hold at"),
+    ({0: .52, 1: .49, 2: .51}, {0: .50, 1: .51, 2: .50}, "undecided (interval spans 0) at"),
+    ({0: .52}, {0: .50}, "undecided (one seed: no interval) at"),
+    ({}, {0: .50}, "not run"),
+])
+def test_verdicts_follow_the_interval_never_reproduced(better, worse, expected):
+    text = verdict(paired_difference(better, worse), SCALE)
+    assert text.startswith(expected) and "reproduc" not in text
+    assert expected == "not run" or text.endswith(SCALE)
+
+
+def test_tables_and_reports_name_the_scale_in_every_row(tmp_path):
+    networks = [network for _, network in STEPS["camvid"]]
+    records = [record(n, s, 0.40 + 0.02 * i + 0.001 * s) for i, n in enumerate(networks) for s in (0, 1, 2)]
+    rows, claims = ablation_tables(records, "camvid", SCALE)
+    assert list(rows["n_seeds"]) == [3] * 5 and (rows["scale"] == SCALE).all()
+    assert rows["miou_mean"].tolist() == pytest.approx([40.1 + 2 * i for i in range(5)])
+    assert all(v.startswith("holds at") for v in claims["verdict"])
+    write_ablation(records[:-1], "camvid", SCALE, str(tmp_path / "a.csv"), str(tmp_path / "ablation_camvid.md"))
+    frame = pd.read_csv(tmp_path / "a.csv")
+    assert set(frame["part"]) == {"row", "claim"}
+    md = (tmp_path / "ablation_camvid.md").read_text()
+    assert SCALE in md and "| camvid-M | 2 |" in md
+    csv = tmp_path / "ablation_camvid.csv"
+    (tmp_path / "a.csv").rename(csv)
+    build_report([str(csv)], [], tmp_path / "report.html", "cpu", {})
+    page = (tmp_path / "report.html").read_text()
+    assert "Measured on real images (reduced scale)" in page and SCALE in page and not re.search(r"\bnan\b", page.lower())
+
+
+def test_a_record_without_its_seed_is_refused():
+    from crosscbam.errors import InputError
+
+    with pytest.raises(InputError, match="names no training seed"):
+        ablation_tables([{"kind": "evaluation_run", "model": "camvid-M", "miou": 0.5, "train_config": {}}], "camvid", SCALE)
