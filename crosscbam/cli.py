@@ -69,6 +69,13 @@ def _report(args: argparse.Namespace) -> None:
         from crosscbam.claims import Results, audit_ours
 
         frame = audit_ours(Results(records, args.preset))
+        if args.ablation:
+            import pandas as pd
+
+            from crosscbam.ablation import claims_ours_rows
+
+            measured = [row for path in args.ablation for row in claims_ours_rows(pd.read_csv(path))]
+            frame = pd.concat([frame, pd.DataFrame(measured, columns=frame.columns)], ignore_index=True)
         reports.write_table(frame, args.csv, args.md, "The paper's claims against our results",
                             ["'not reproduced here' says why (missing result, preset, backend, noise)."], preset=args.preset)
     else:
@@ -175,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--preset", help="workflow preset that produced the results (all but claims)")
     report.add_argument("--dataset", default="camvid", help="ablation: the dataset its networks were trained on")
     report.add_argument("--scale", help="ablation: the scale named in every row (data copy, resolution, budget, seeds)")
+    report.add_argument("--ablation", nargs="*", default=[], help="claims-ours: measured ablation CSVs (reports/ablation_*.csv) whose "
+                                                                   "ordering verdicts join the table")
     report.add_argument("--csv", required=True)
     report.add_argument("--md", required=True)
     report.set_defaults(func=_report)

@@ -33,7 +33,8 @@ td.text, th.text { text-align: left; white-space: normal; overflow-wrap: anywher
 th { background: #f3f3f3; }
 .inconsistent, .not-reproduced, .noisy { background: #fde2e1; }
 .consistent, .reproduced { background: #e3f6e3; }
-.ambiguous, .not-comparable, .not-reproduced-here { background: #fff6d6; }
+.ambiguous, .not-comparable, .not-reproduced-here, .undecided { background: #fff6d6; }
+.holds { background: #e3f6e3; } .does-not-hold { background: #fde2e1; }
 figure { display: inline-block; margin: 0.5rem; vertical-align: top; max-width: 100%; }
 figure img { max-width: 100%; width: 650px; border: 1px solid #ddd; }
 """
@@ -46,7 +47,7 @@ window.addEventListener('load', () => {
 });
 """
 VERDICT_CLASSES = ("not reproduced here", "not reproduced", "not comparable", "inconsistent", "consistent", "reproduced",
-                   "ambiguous", "noisy")
+                   "ambiguous", "noisy", "holds", "does not hold", "undecided")
 #: Columns shown as wrapping text rather than one line.
 TEXT_COLUMNS = {"quote", "readings", "reason", "reason_ours", "arithmetic", "versions", "device", "fallback", "paper", "scale",
                 "comparison", "verdict"}

@@ -63,3 +63,22 @@ def test_a_record_without_its_seed_is_refused():
 
     with pytest.raises(InputError, match="names no training seed"):
         ablation_tables([{"kind": "evaluation_run", "model": "camvid-M", "miou": 0.5, "train_config": {}}], "camvid", SCALE)
+
+
+def test_claims_ours_carries_the_measured_ordering_verdicts(tmp_path):
+    from crosscbam.cli import main
+
+    networks = [network for _, network in STEPS["camvid"]]
+    # +aux below both in every seed; everything else above its predecessor
+    values = {"camvid-M-baseline": .40, "camvid-M-seaspp": .43, "camvid-M-ccbam": .44, "camvid-M-noaux": .46, "camvid-M": .45}
+    records = [record(n, s, values[n] + 0.002 * s * (i % 2)) for i, n in enumerate(networks) for s in (0, 1, 2)]
+    write_ablation(records, "camvid", SCALE, str(tmp_path / "ablation_camvid.csv"), str(tmp_path / "ablation_camvid.md"))
+    assert main(["report", "claims-ours", "--preset", "cpu", "--ablation", str(tmp_path / "ablation_camvid.csv"),
+                 "--csv", str(tmp_path / "c.csv"), "--md", str(tmp_path / "c.md")]) == 0
+    frame = pd.read_csv(tmp_path / "c.csv").set_index("id")
+    measured = frame.loc[[i for i in frame.index if i.endswith("(measured ablation)")]]
+    assert len(measured) == 5
+    assert measured.loc["ablation-aux (measured ablation)", "verdict_ours"].startswith("does not hold at")
+    assert measured.loc["ablation-se-aspp (measured ablation)", "verdict_ours"] == f"holds at {SCALE}"
+    assert measured.loc["ablation-se-aspp (measured ablation)", "quote"] == '"Adding the SE-ASPP module improves mIoU by 4.48%"'
+    assert not any("reproduced" in v for v in measured["verdict_ours"])

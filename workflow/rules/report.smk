@@ -35,7 +35,8 @@ rule claims:
 
 rule claims_ours:
     input:
-        sorted({path for table in TABLES for path in table_inputs(table)}),
+        results=sorted({path for table in TABLES for path in table_inputs(table)}),
+        ablation=[f"reports/{name}.csv" for name in ablation_reports()],
     output:
         csv="reports/claims_ours.csv",
         md="reports/claims_ours.md",
@@ -43,8 +44,10 @@ rule claims_ours:
         f"{LOGS}/report/claims_ours.log",
     params:
         preset=RUN,
+        ablation=lambda wildcards, input: f"--ablation {' '.join(input.ablation)}" if input.ablation else "",
     shell:
-        "crosscbam report claims-ours --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
+        "crosscbam report claims-ours --preset {params.preset} --results {input.results} {params.ablation} "
+        "--csv {output.csv} --md {output.md} 2> {log}"
 
 
 # Every training setting: the paper's text, the authors' config and the full preset's resolved recipe.
