@@ -120,3 +120,19 @@ def test_names_are_checked_against_the_package(tmp_path):
     config.write_text("experiments:\n  - dataset: cityscapes\n    variants: [M7]\n")
     run = snakemake(tmp_path, "-n", "reports/table5.csv", "--configfile", str(config))
     assert run.returncode != 0 and "experiments variants: unknown M7" in run.stdout + run.stderr
+
+
+def test_cpu_preset_runs_on_the_segnet_copy_at_its_own_resolution(tmp_path):
+    """The real-data preset: its data rule prepares SegNet's CamVid copy (a local one, or downloaded),
+    every evaluation runs at the copy's 360x480 and says so, and the measured ablation is a target."""
+    copy = tmp_path / "CamVid"
+    run = snakemake(tmp_path, "-n", "-p", "--config", "preset=cpu", f"camvid_copy={copy}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    shell = "\n".join(line.split("Shell command: ", 1)[-1] for line in run.stdout.splitlines())
+    assert f"crosscbam data prepare camvid --source segnet --from {copy} --out data/cpu/camvid" in shell
+    evaluations = [line for line in shell.splitlines() if line.strip().startswith("crosscbam evaluate")]
+    assert len(evaluations) == 15 and all("--size 360 480 --split test" in line for line in evaluations)
+    assert "--data 'CamVid (SegNet copy) 360x480'" in shell and "reports/ablation_camvid.csv" in shell
+    assert "cityscapes" not in " ".join(line for line in shell.splitlines() if "crosscbam train" in line)
+    downloaded = snakemake(tmp_path, "-n", "-p", "--config", "preset=cpu")
+    assert "crosscbam data download camvid --source segnet --out data/cpu/camvid" in downloaded.stdout + downloaded.stderr
