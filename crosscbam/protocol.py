@@ -11,7 +11,7 @@ CamVid rows). "ours vs code" compares our value with theirs where both are value
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from crosscbam.io import write_text
 from crosscbam.models import get_variant
 from crosscbam.models.init import CLASSIFIER_STD
 from crosscbam.training import TrainConfig, make_config
+from crosscbam.training.config import NON_SEMANTIC
 from crosscbam.variants import published_counts
 
 AUTHORS_CHECK = "make authors-check"
@@ -171,8 +172,39 @@ def write_protocol(csv_path: str | Path, md_path: str | Path) -> pd.DataFrame:
     ]
     body = compact.to_markdown(index=False)
     write_text("# Training and evaluation protocol: paper, authors' code, ours\n\n"
-               + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n\n" + rival_recipes(), md_path)
+               + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n\n" + preset_departures() + rival_recipes(), md_path)
     return table
+
+
+def preset_departures() -> str:
+    """Each other preset's departures from the authors' recipe (the full preset's values), per dataset."""
+    from crosscbam.presets import preset_names, recipe
+
+    lines = ["## Other presets: their departures from the authors' recipe", "",
+             "- A preset other than `full` is never a reproduction: it changes the settings below (ours; the "
+             "authors' value, as the full preset runs it, after 'authors').", ""]
+    for preset in preset_names():
+        if preset == "full":
+            continue
+        for dataset in ("cityscapes", "camvid"):
+            variant = "M1" if dataset == "cityscapes" else "camvid-M"
+            try:
+                ours = make_config(variant, dataset, "-", "-", preset=preset)
+            except ValueError:  # the preset does not train this dataset
+                continue
+            authors = make_config(variant, dataset, "-", "-", preset="full")
+            shown = [f"{f.name} {_text(f.name, getattr(ours, f.name))} (authors {_text(f.name, getattr(authors, f.name))})"
+                     for f in fields(TrainConfig) if f.name not in NOT_RECIPE and getattr(ours, f.name) != getattr(authors, f.name)]
+            lines.append(f"- `{preset}`, {dataset}: " + "; ".join(shown) + ".")
+    return "\n".join(lines) + "\n\n"
+
+
+def _text(name: str, value: object) -> str:
+    return ("-" if name == "scale_range" else "x").join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+#: TrainConfig fields that name a run or change nothing it learns (paths, logging, checkpoints, loaders).
+NOT_RECIPE = (*NON_SEMANTIC, "variant", "dataset", "preset", "seed", "extra")
 
 
 def rival_recipes() -> str:

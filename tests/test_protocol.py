@@ -52,3 +52,14 @@ def test_report_protocol_writes_csv_and_a_screen_wide_markdown(tmp_path):
     rival_lines = [line for line in rivals.splitlines() if line.startswith("|")]
     assert len(rival_lines) == len(RIVALS) + 2 and max(map(len, rival_lines)) <= 150
     assert "PaddleSeg" not in rivals and "| yes" in rivals and "| no (secondary)" in rivals  # sources stay in the YAML
+
+
+def test_every_other_presets_departures_are_listed_beside_the_authors_values():
+    from crosscbam.protocol import preset_departures
+
+    text = preset_departures()
+    cpu = next(line for line in text.splitlines() if line.startswith("- `cpu`, camvid:"))
+    for departure in ("train_split train (authors trainval)", "iterations 2000 (authors 10000)", "batch_size 8 (authors 24)",
+                      "crop_size 288x384 (authors 720x960)", "lr 0.05 (authors 0.01)", "warmup_iters 50 (authors 0)"):
+        assert departure in cpu
+    assert "val_every" not in text and "- `full`" not in text and "- `cpu`, cityscapes" not in text
