@@ -12,7 +12,7 @@ from crosscbam.arguments import pixels
 from crosscbam.io import write_json
 from crosscbam.machine import cap_compute_threads
 from crosscbam.paper import TABLES
-from crosscbam.errors import CrossCBAMError, InputError
+from crosscbam.errors import CrossCBAMError, InputError, PeerLost, TrainingStopped
 
 #: Stage modules that add their own subcommands through ``add_subcommands(commands)``; imported
 #: lazily at parse time so that ``crosscbam --help`` stays fast and a stage's heavy imports stay local.
@@ -232,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Exit statuses of ``crosscbam`` (README, "Errors"): 0 done; 1 a bug (traceback); 2 a wrong value,
 #: file or setting (argparse's usage errors too); 3 the operating system refused (permissions, disk
-#: full, a missing directory); 130 interrupted (re-run the same command: long jobs resume).
-EXIT_USER, EXIT_OS, EXIT_INTERRUPTED = 2, 3, 130
+#: full, a missing directory); 75 stopped by the scheduler (SIGTERM/SIGUSR1) or a lost peer process,
+#: checkpoint saved (EX_TEMPFAIL: re-run to resume); 130 interrupted (re-run the same command: long jobs resume).
+EXIT_USER, EXIT_OS, EXIT_RESUMABLE, EXIT_INTERRUPTED = 2, 3, 75, 130
 #: Set to 1 (or pass --debug) to see the traceback of an error instead of its one-line message.
 DEBUG_VARIABLE = "CROSSCBAM_DEBUG"
 
@@ -253,6 +254,8 @@ def _os_message(error: OSError) -> str:
     reason = error.strerror or str(error)
     fix = {
         errno.ENOSPC: "free disk space or choose another --out",
+        errno.EDQUOT: "free space in your quota or choose another --out",
+        errno.EFBIG: "raise the file size limit or choose another --out",
         errno.EACCES: "check the permissions or choose another --out",
         errno.EROFS: "choose a writable --out",
         errno.ENOENT: "check the path",
@@ -263,6 +266,13 @@ def _os_message(error: OSError) -> str:
     return f"cannot use{where}: {reason}; {fix}"
 
 
+def _close_progress_bars() -> None:
+    """Close the progress bars an error left open, so that its one line starts on a line of its own."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", []) or []):
+        bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     cap_compute_threads()  # before torch is imported: never more compute threads than usable CPUs
     args = build_parser().parse_args(argv)
@@ -270,7 +280,15 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
         return 0
     try:
-        args.func(args)
+        try:
+            args.func(args)
+        except BaseException:
+            _close_progress_bars()
+            raise
+    except (TrainingStopped, PeerLost) as error:
+        if isinstance(error, PeerLost) or os.environ.get("RANK", "0") == "0":  # a stop is said once, by rank 0
+            print(f"crosscbam {args.command}: {_one_line(error)}", file=sys.stderr)
+        return EXIT_RESUMABLE
     except CrossCBAMError as error:
         print(f"crosscbam {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USER

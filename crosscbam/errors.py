@@ -25,3 +25,13 @@ class InputError(CrossCBAMError, ValueError):
 
 class TrainingDiverged(CrossCBAMError, FloatingPointError):
     """The loss became NaN or infinite; the message names the iteration and the learning rate."""
+
+
+class TrainingStopped(CrossCBAMError):
+    """A scheduler asked the run to stop (SIGTERM, SIGUSR1: preemption, a time limit) and its checkpoint
+    was saved; re-running the same command resumes. ``crosscbam`` exits 75 (EX_TEMPFAIL) for it."""
+
+
+class PeerLost(CrossCBAMError):
+    """A process of a distributed training ended (OOM killer, node fault) or stopped answering; the
+    others stop instead of waiting in a collective. Re-running the job resumes from the last checkpoint."""

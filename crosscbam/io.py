@@ -9,9 +9,11 @@ removes (the temporary name carries the writer's PID, so a live writer's file is
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,10 +46,26 @@ def remove_orphans(target: str | Path) -> list[Path]:
     return removed
 
 
+#: Errors of a write that ran out of room: the disk (or quota) is full, or the file size limit was hit.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def no_room(error: OSError, target: Path, needed: int | None = None) -> OSError:
+    """``error`` restated in one line: the file, the bytes needed and free, and that ``target`` is intact."""
+    folder = next((p for p in (target.parent, *target.parents) if p.exists()), Path("/"))
+    free = shutil.disk_usage(folder).free
+    room = f"{needed:,} bytes needed, {free:,} free" if needed is not None else f"{free:,} bytes free"
+    limit = "; the file size limit (ulimit -f) was reached" if error.errno == errno.EFBIG else ""
+    kept = "its previous content is intact" if target.exists() else "nothing was written under its name"
+    return OSError(error.errno, f"no room to write it ({room} in {folder}{limit}); {kept}", str(target))
+
+
 @contextlib.contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
+def atomic_path(target: str | Path, needed: int | None = None) -> Iterator[Path]:
     """A temporary path beside ``target``; renamed to ``target`` when the block ends without error,
     deleted otherwise. The temporary keeps ``target``'s suffix, so writers that dispatch on it work.
+    A write that runs out of room becomes one ``OSError`` naming ``target``, the bytes ``needed`` (when
+    the caller knows them) and free, and that ``target`` is unchanged.
 
     Example::
 
@@ -66,14 +84,19 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         with open(temporary, "rb") as handle:  # durable before it becomes visible
             os.fsync(handle.fileno())
         os.replace(temporary, target)
+    except OSError as error:
+        if error.errno in NO_ROOM:
+            raise no_room(error, target, needed) from None
+        raise
     finally:
         temporary.unlink(missing_ok=True)
 
 
 def write_text(text: str, path: str | Path) -> None:
     """Write ``text`` to ``path`` atomically."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+    data = text.encode("utf-8")
+    with atomic_path(path, needed=len(data)) as temporary:
+        temporary.write_bytes(data)
 
 
 def write_json(record: dict, path: str | Path | None) -> None:

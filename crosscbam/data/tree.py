@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosscbam.data.errors import DataError
-from crosscbam.io import process_alive
+from crosscbam.io import NO_ROOM, no_room, process_alive
 
 #: The data card of a root (JSON: the workflow's completion marker, written last) and its Markdown twin.
 CARD_JSON = "data_card.json"
@@ -178,7 +178,12 @@ def new_root(out: Path) -> Iterator[Staging]:
         staging = Staging(work / "tree", work / "scratch")
         staging.tree.mkdir()
         staging.scratch.mkdir()
-        yield staging
+        try:
+            yield staging
+        except OSError as error:
+            if error.errno in NO_ROOM:  # say which root, and that it is unchanged (the staging is removed below)
+                raise no_room(error, root) from None
+            raise
         shutil.rmtree(staging.scratch)
         try:
             _commit(root, work, staging.tree)

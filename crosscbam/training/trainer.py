@@ -13,10 +13,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import datetime
 import hashlib
 import json
 import os
 import re
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +28,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from crosscbam.errors import CheckpointError, ConfigError, TrainingDiverged
+from crosscbam.errors import CheckpointError, ConfigError, PeerLost, TrainingDiverged, TrainingStopped
 from crosscbam.io import exclusive_lock, write_text
 from crosscbam.models import build_model, canonical_name
 from crosscbam.models.init import set_bn_eps
@@ -37,6 +40,13 @@ from crosscbam.training.losses import PaperLoss
 from crosscbam.training.schedule import poly_lr
 
 CHECKPOINT_NAME = "checkpoints/last.pth"
+#: The checkpoint before the last one, kept so that a damaged last.pth (a node dying mid-copy) leaves a good state.
+PREVIOUS_NAME = "checkpoints/previous.pth"
+#: Signals a scheduler sends before it ends a job (SLURM: SIGTERM at preemption or the time limit, and
+#: SIGUSR1 ahead of it with --signal=USR1@SECONDS); the run checkpoints at the end of the iteration and stops.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+#: How long a process waits in a collective for a peer that stopped answering (a dead node), in seconds.
+PEER_TIMEOUT_S = 600
 FINAL_NAME = "final.pth"
 METRICS_NAME = "metrics.jsonl"
 
@@ -94,7 +104,7 @@ def _distributed() -> tuple[int, int, int]:
     """(rank, local_rank, world_size); initialises the process group under torchrun."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo", timeout=datetime.timedelta(seconds=PEER_TIMEOUT_S))
     if world_size > 1:
         return dist.get_rank(), int(os.environ.get("LOCAL_RANK", "0")), world_size
     return 0, 0, 1
@@ -203,7 +213,7 @@ def _check_output(out: Path, config_hash: str, data: str | None, world_size: int
     for name in (FINAL_NAME, CHECKPOINT_NAME):
         path = out / name
         if path.exists():
-            checkpoint = read_checkpoint(path)
+            checkpoint = _read_or_offer_previous(out, path)
             if checkpoint.get("config_hash") != config_hash:
                 raise ConfigError(
                     f"{out} holds a run with another configuration ({path.name}: config {checkpoint.get('config_hash')}, "
@@ -223,6 +233,61 @@ def _check_output(out: Path, config_hash: str, data: str | None, world_size: int
     return None
 
 
+def _read_or_offer_previous(out: Path, path: Path) -> dict:
+    """A run's checkpoint; a damaged one is a one-line error that offers the previous good state, if kept."""
+    try:
+        return read_checkpoint(path)
+    except CheckpointError as damaged:
+        previous = out / PREVIOUS_NAME
+        why = str(damaged).split(" cannot be read ", 1)[-1].split(";", 1)[0]
+        try:
+            iteration = read_checkpoint(previous)["iteration"] if path.name != FINAL_NAME and previous.exists() else None
+        except (CheckpointError, KeyError):
+            iteration = None
+        if iteration is not None:
+            raise CheckpointError(f"{path} is damaged {why}; the previous checkpoint {previous} (iteration {iteration}) is intact: "
+                                  f"`mv {previous} {path}` and re-run to resume from it") from None
+        raise CheckpointError(f"{path} is damaged {why} and no earlier checkpoint is kept; remove it to start the run over "
+                              "(nothing was changed)") from None
+
+
+@contextlib.contextmanager
+def stop_requests():
+    """While the block runs, SIGTERM and SIGUSR1 do not end the process: they are recorded (their names,
+    in the yielded list) so the training loop can finish its iteration, checkpoint and stop."""
+    received: list[str] = []
+    if threading.current_thread() is not threading.main_thread():  # signal handlers live on the main thread
+        yield received
+        return
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+
+    def record(number, frame) -> None:
+        received.append(signal.Signals(number).name)
+
+    for number in STOP_SIGNALS:
+        signal.signal(number, record)
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _peer_failure(error: RuntimeError) -> bool:
+    """Whether a collective failed because another process is gone: c10d's own error types, or gloo's and
+    NCCL's errors, which the DDP reducer raises as plain RuntimeErrors."""
+    return isinstance(error, dist.DistError) or bool(re.search(r"gloo|nccl|connection (reset|closed|refused)|timed out", str(error), re.I))
+
+
+def _agreed(flag: bool, world_size: int) -> bool:
+    """Whether any process raised ``flag``: every rank gets the same answer at the same iteration."""
+    if world_size == 1:
+        return flag
+    value = torch.tensor([int(flag)])
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int | None = None) -> Path:
     """Train (or resume, or find complete) the run described by ``config``; return ``final.pth``.
 
@@ -240,11 +305,21 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
     with contextlib.ExitStack() as held:
         if rank == 0:  # one writer per run directory: a second process fails at once, naming the holder
             held.enter_context(exclusive_lock(out, "training run"))
-        return _train(config, variant, out, rank, local_rank, world_size, dataset, num_classes)
+        stops = held.enter_context(stop_requests())
+        try:
+            return _train(config, variant, out, rank, local_rank, world_size, dataset, num_classes, stops)
+        except RuntimeError as error:  # a peer died (its sockets closed) or stopped answering (timeout)
+            if world_size == 1 or not _peer_failure(error):
+                raise
+            others = f"rank {1 - rank}" if world_size == 2 else f"one of the other {world_size - 1} ranks"
+            text = re.sub(r"^\[[^\]]*\]\s*", "", str(error).strip().splitlines()[0]) if str(error).strip() else type(error).__name__
+            first = text.split(". ", 1)[0][:120]
+            raise PeerLost(f"rank {rank} stopped: {others} of the {world_size}-process job is gone ({first}); "
+                           f"re-run the job to resume from {out / CHECKPOINT_NAME}") from None
 
 
 def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: int, world_size: int,
-           dataset: Dataset | None, num_classes: int | None) -> Path:
+           dataset: Dataset | None, num_classes: int | None, stops: list[str] | None = None) -> Path:
     config_hash = config.config_hash()
     data = data_identity(config) if dataset is None else None
     previous = _check_output(out, config_hash, data, world_size)
@@ -357,11 +432,21 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
             if config.val_every and (iteration % config.val_every == 0 or iteration == config.iterations):
                 _append_metrics(metrics_path, {"iteration": iteration, "val_miou": validate(), "elapsed_s": elapsed})
             if iteration % config.checkpoint_every == 0 and iteration < config.iterations:
-                save_atomic(snapshot(final=False), out / CHECKPOINT_NAME)
+                save_atomic(snapshot(final=False), out / CHECKPOINT_NAME, previous=out / PREVIOUS_NAME)
+        if _agreed(bool(stops), world_size) and iteration < config.iterations:
+            if rank == 0:
+                save_atomic(snapshot(final=False), out / CHECKPOINT_NAME, previous=out / PREVIOUS_NAME)
+            if world_size > 1:
+                dist.barrier()
+            progress.close()
+            signal_name = stops[0] if stops else "a signal to another process"
+            raise TrainingStopped(f"stopped by {signal_name} after iteration {iteration} of {config.iterations}: checkpoint "
+                                  f"{out / CHECKPOINT_NAME} saved; re-run the same command to resume")
     progress.close()
     if rank == 0:
         save_atomic(snapshot(final=True), out / FINAL_NAME)
         (out / CHECKPOINT_NAME).unlink(missing_ok=True)
+        (out / PREVIOUS_NAME).unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # the folder of the resumable checkpoint, now empty
             (out / CHECKPOINT_NAME).parent.rmdir()
     if world_size > 1:
