@@ -1,47 +1,104 @@
-"""Training step time of a variant at the paper's crop (Sec. 4.2) on this machine: SGD + the paper's
-loss, forward + backward + update, median after one warm-up step. A measurement, not a test.
+"""Training-step throughput on this CPU: the levers of the training loop, each on its own, timed
+interleaved in one process (forward + the paper's loss + backward + SGD update on a real batch shape).
 
-    python benchmarks/train_step.py [--variant M1] [--size 512 1024] [--batches 1 2] [--steps 4]
+Levers (``TrainConfig`` fields): ``channels_last`` (NHWC tensors and weights; FP32, the same maths),
+``amp`` (bfloat16 autocast on a CPU: only where the CPU has native bf16, AVX512_BF16 or AMX; a departure
+from the authors' FP32 recipe). ``--compile`` adds ``torch.compile`` of the model (its compile time is
+reported apart). Each configuration runs ``--rounds`` rounds of ``--steps`` steps, in turn (A B C, B C A,
+...), after one untimed warm-up step; images/s is given as the median over rounds with the min-max spread,
+and as a ratio to eager FP32 from the same rounds. The CPU model and flags are printed and recorded.
+
+    python benchmarks/train_step.py                                   # camvid-M, batch 8, crop 288x384 (the cpu preset)
+    python benchmarks/train_step.py --variant M1 --size 512 1024 --batch 2 --json step.json
+
+A measurement, not a test: it depends on the machine and on what else runs on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
 import torch
 
-from crosscbam.models import build_model
+from crosscbam.machine import cpu_flags, cpu_name
+from crosscbam.models import build_model, get_variant
 from crosscbam.training import PaperLoss
+
+NATIVE_BF16 = ("avx512_bf16", "amx_bf16")
+
+
+def configurations(compile_model: bool) -> dict[str, dict]:
+    """The levers, each alone and bf16 with channels_last; bf16 only on a CPU with native bf16."""
+    native = bool(set(NATIVE_BF16) & cpu_flags())
+    out = {"eager fp32": {}, "channels_last": {"channels_last": True}}
+    if native:
+        out |= {"bf16 autocast": {"amp": True}, "bf16 + channels_last": {"amp": True, "channels_last": True}}
+    if compile_model:
+        out["compile fp32"] = {"compile": True}
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", default="M1")
-    parser.add_argument("--size", nargs=2, type=int, default=(512, 1024))
-    parser.add_argument("--batches", nargs="+", type=int, default=(1, 2))
-    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--variant", default="camvid-M")
+    parser.add_argument("--size", nargs=2, type=int, default=(288, 384), help="crop H W")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=2, help="steps per round")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile (minutes of compilation on a CPU)")
+    parser.add_argument("--json")
     args = parser.parse_args()
-    torch.manual_seed(0)
-    model = build_model(args.variant).train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    classes = get_variant(args.variant).num_classes
     criterion = PaperLoss()
-    for batch in args.batches:
-        images = torch.randn(batch, 3, *args.size)
-        labels = torch.randint(0, 19, (batch, *args.size))
-        times = []
-        for _ in range(args.steps):
-            start = time.perf_counter()
-            main_logits, aux_logits = model(images)
-            loss, _ = criterion(main_logits, aux_logits, labels)
-            optimizer.zero_grad()
+    images = torch.randn(args.batch, 3, *args.size, generator=torch.Generator().manual_seed(0))
+    labels = torch.randint(0, classes, (args.batch, *args.size), generator=torch.Generator().manual_seed(1))
+    runs = {}
+    for name, levers in configurations(args.compile).items():
+        torch.manual_seed(0)
+        model = build_model(args.variant, classes).train()
+        layout = torch.channels_last if levers.get("channels_last") else torch.contiguous_format
+        model = model.to(memory_format=layout)
+        forward = torch.compile(model) if levers.get("compile") else model
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        x = images.contiguous(memory_format=layout)
+
+        def step(forward=forward, optimizer=optimizer, x=x, amp=bool(levers.get("amp"))) -> None:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+                main_logits, aux_logits = forward(x)
+            loss, _ = criterion(main_logits.float(), None if aux_logits is None else aux_logits.float(), labels)
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            times.append(time.perf_counter() - start)
-        step = statistics.median(times[1:])
-        print(f"{args.variant} {args.size[0]}x{args.size[1]} batch {batch}: {step:.2f} s/step, {batch / step:.2f} img/s "
-              f"({torch.get_num_threads()} threads, median of {len(times) - 1} after a warm-up)")
+
+        start = time.perf_counter()
+        step()  # warm-up (and compilation)
+        runs[name] = {"step": step, "levers": levers, "warmup_s": time.perf_counter() - start, "rates": []}
+    names = list(runs)
+    for r in range(args.rounds):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                runs[name]["step"]()
+            runs[name]["rates"].append(args.batch * args.steps / (time.perf_counter() - start))
+    flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx", "fma")))
+    print(f"{args.variant}, batch {args.batch}, crop {args.size[0]}x{args.size[1]}; {cpu_name()} ({', '.join(flags)}); "
+          f"{torch.get_num_threads()} threads; torch {torch.__version__}")
+    base = statistics.median(runs["eager fp32"]["rates"])
+    record = {"variant": args.variant, "batch": args.batch, "crop": list(args.size), "cpu": cpu_name(), "cpu_flags": flags,
+              "threads": torch.get_num_threads(), "torch": torch.__version__, "rounds": args.rounds, "steps": args.steps, "results": {}}
+    for name, run in runs.items():
+        rates = run["rates"]
+        median = statistics.median(rates)
+        print(f"  {name:22s} {median:6.2f} img/s (min {min(rates):.2f}, max {max(rates):.2f})  x{median / base:.2f} vs eager fp32"
+              f"  [warm-up {run['warmup_s']:.1f} s]")
+        record["results"][name] = {"levers": run["levers"], "images_per_s": rates, "median": median, "ratio": median / base,
+                                   "warmup_s": run["warmup_s"]}
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(record, handle, indent=2)
 
 
 if __name__ == "__main__":

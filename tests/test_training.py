@@ -318,3 +318,29 @@ def test_a_rival_trains_on_either_dataset_under_the_same_recipe(tmp_path, name, 
 
     model, meta = load_model(None, final)
     assert meta["variant"] == name and model(torch.zeros(1, 3, 64, 64)).shape == (1, 2, 64, 64)
+
+
+def test_channels_last_is_the_same_fp32_training_within_float_tolerance(tmp_path):
+    """A layout change only: the convolutions see NHWC inputs, the losses of the first iterations equal
+    the eager NCHW run's to float rounding, and the setting is part of the run's identity."""
+    runs, layouts = {}, {}
+    original = torch.nn.Conv2d.forward
+    for layout in ("false", "true"):
+        seen = []
+
+        def record(self, x, seen=seen):
+            seen.append(x.dim() == 4 and x.shape[1] > 1 and x.is_contiguous(memory_format=torch.channels_last)
+                        and not x.is_contiguous())
+            return original(self, x)
+
+        torch.nn.Conv2d.forward = record
+        try:
+            train(tiny_config(tmp_path / layout, channels_last=layout), dataset=BlobDataset(), num_classes=2)
+        finally:
+            torch.nn.Conv2d.forward = original
+        layouts[layout] = seen
+        runs[layout] = [json.loads(line)["loss"] for line in (tmp_path / layout / "metrics.jsonl").read_text().splitlines()]
+    assert not any(layouts["false"]) and sum(layouts["true"]) > len(layouts["true"]) // 2
+    assert runs["true"][0] == pytest.approx(runs["false"][0], rel=1e-5)  # same weights, same batch: rounding only
+    assert runs["true"] == pytest.approx(runs["false"], rel=2e-3)  # SGD carries the rounding on, slowly
+    assert tiny_config(tmp_path / "a", channels_last="true").config_hash() != tiny_config(tmp_path / "a").config_hash()

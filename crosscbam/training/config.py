@@ -72,6 +72,9 @@ class TrainConfig:
     sync_bn: bool = False
     pretrained: str | None = None
     amp: bool = False
+    # NHWC tensors and weights: the same FP32 maths in another memory layout (1.06x on a 2-core AVX-512
+    # CPU for camvid-M, benchmarks/train_step.py); losses equal eager NCHW within float tolerance.
+    channels_last: bool = False
     checkpoint_every: int = 50
     log_every: int = 10
     # val mIoU (whole images at their own size) every this many iterations, logged for the training

@@ -342,6 +342,8 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
         _sha256_prefix_check(pretrained)
         load_mmseg_checkpoint(model, pretrained)
     model.to(device)
+    layout = torch.channels_last if config.channels_last else torch.contiguous_format
+    model.to(memory_format=layout)
     if world_size > 1:
         if config.sync_bn:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -404,7 +406,7 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
     while iteration < config.iterations:
         step_start = time.perf_counter()
         images, labels = next(batches)
-        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        images, labels = images.to(device, non_blocking=True).contiguous(memory_format=layout), labels.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=config.amp):
             main, aux = model(images)
         # the model returns logits already resized to the crop (= label) size; the loss's own resize
