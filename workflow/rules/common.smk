@@ -253,6 +253,11 @@ def ablation_scale(dataset):
             f"seeds {','.join(map(str, TRAIN['seeds']))}")
 
 
+def deployment_reports():
+    """reports/deployment where the preset deploys a network."""
+    return ["deployment"] if SETTINGS.get("deploy") else []
+
+
 def qualitative_model():
     """(dataset, variant) of the Fig. 7-style panel: the first experiment."""
     return experiments()[0]
@@ -266,7 +271,7 @@ def training_metrics(kind):
 
 def all_targets():
     """Everything `snakemake` builds by default: the data, every result behind the reports, the reports."""
-    tables = list(TABLES) + SUMMARY_TABLES + ablation_reports()
+    tables = list(TABLES) + SUMMARY_TABLES + ablation_reports() + deployment_reports()
     return (
         [dataset_ready(d) for d in DATA_CONFIG["datasets"]]
         + [evaluation(d, v) for d, v in experiments()]

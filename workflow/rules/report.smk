@@ -181,8 +181,8 @@ rule figure_training_curves:
 
 rule html_report:
     input:
-        tables=[f"reports/{t}.csv" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports()]],
-        markdown=[f"reports/{t}.md" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports()]],
+        tables=[f"reports/{t}.csv" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports(), *deployment_reports()]],
+        markdown=[f"reports/{t}.md" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports(), *deployment_reports()]],
         figures=[f"reports/figures/{f}.png" for f in FIGURES],
     output:
         "reports/report.html",

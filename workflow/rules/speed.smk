@@ -85,3 +85,33 @@ rule fps_table:
         preset=RUN,
     shell:
         "crosscbam fps-table --preset {params.preset} --results {input} --csv {output.csv} --md {output.md} 2> {log}"
+
+
+if SETTINGS.get("deploy"):
+
+    rule deployment:
+        input:
+            checkpoint=checkpoint(SETTINGS["deploy"]["dataset"], SETTINGS["deploy"]["variant"], FIRST_SEED),
+            data=dataset_ready(SETTINGS["deploy"]["dataset"]),
+        output:
+            json=f"{RESULTS}/deploy/deployment.json",
+            csv="reports/deployment.csv",
+            md="reports/deployment.md",
+        log:
+            f"{LOGS}/deploy/deployment.log",
+        benchmark:
+            f"{TIMES}/deploy/deployment.tsv"
+        params:
+            deploy=SETTINGS["deploy"],
+            root=dataset_root(SETTINGS["deploy"]["dataset"]),
+            size="{} {}".format(*eval_size(SETTINGS["deploy"]["variant"], SETTINGS["deploy"]["dataset"])),
+            label=shlex.quote(data_label(SETTINGS["deploy"]["dataset"])),
+            out=lambda wildcards, output: os.path.dirname(output.json),
+        threads: compute_threads()
+        resources:
+            timing=1,
+        shell:
+            "crosscbam deploy --checkpoint {input.checkpoint} --variant {params.deploy[variant]} --dataset {params.deploy[dataset]} "
+            "--data-root {params.root} --data-label {params.label} --size {params.size} "
+            "--calibration-images {params.deploy[calibration_images]} --min-seconds {params.deploy[min_seconds]} "
+            "--out-dir {params.out} --csv {output.csv} --md {output.md} 2> {log}"

@@ -1,0 +1,49 @@
+"""The deployment table (reports/deployment.{csv,md}): per backend and precision, FPS from one interleaved
+run with its CV and the ratio to ONNX Runtime FP32, and test mIoU with its drop from PyTorch FP32."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from crosscbam.io import write_text
+
+#: A timing whose coefficient of variation exceeds this is shown as noisy, not as a ratio.
+MAX_CV = 0.05
+
+
+def deployment_table(record: dict) -> pd.DataFrame:
+    """One row per deployment of ``record`` (:func:`crosscbam.deploy.deployment`)."""
+    rows = {entry["deployment"]: entry for entry in record["deployments"]}
+    base_fps = rows["onnxruntime fp32"]["timing"]["fps"]
+    base_miou = rows["torch fp32"]["miou"]
+    device = record["provenance"]["device"]
+    out = []
+    for name, entry in rows.items():
+        timing = entry["timing"]
+        noisy = timing["cv"] > MAX_CV or rows["onnxruntime fp32"]["timing"]["cv"] > MAX_CV
+        out.append({
+            "deployment": name, "backend": entry["backend"], "precision": entry["precision"],
+            "fps": round(timing["fps"], 2), "cv": round(timing["cv"], 4),
+            "fps_ratio_to_onnxruntime_fp32": f"noisy (CV > {MAX_CV:.0%})" if noisy else round(timing["fps"] / base_fps, 3),
+            "test_miou": round(100 * entry["miou"], 2), "miou_drop_vs_torch_fp32": round(100 * (base_miou - entry["miou"]), 2) + 0.0,
+            "pixel_accuracy": round(100 * entry["pixel_accuracy"], 2),
+            "data": f"{record['data']} {record['split']} ({entry['n_images']} images), input {record['size'][0]}x{record['size'][1]}",
+            "provenance": f"{record['model']} from {record['checkpoint']}; batch 1, {device}, "
+                          f"{timing.get('iterations')} passes; int8 calibrated on {record['calibration']['images']} "
+                          f"{record['calibration']['split']} images",
+        })
+    return pd.DataFrame(out)
+
+
+def write_deployment(record: dict, csv: str, md: str) -> pd.DataFrame:
+    frame = deployment_table(record)
+    write_text(frame.to_csv(index=False), csv)
+    shown = frame[["deployment", "fps", "cv", "fps_ratio_to_onnxruntime_fp32", "test_miou", "miou_drop_vs_torch_fp32"]]
+    shown = shown.rename(columns={"fps_ratio_to_onnxruntime_fp32": "ratio to ORT fp32", "miou_drop_vs_torch_fp32": "mIoU drop (points)",
+                                  "test_miou": "test mIoU"})
+    notes = [f"{record['model']} on {frame['data'].iloc[0]}; one interleaved timing run on {record['provenance']['device']}, batch 1.",
+             f"INT8: {record['calibration']['method']}, calibrated on {record['calibration']['images']} training images (never test).",
+             "A ratio whose timing CV exceeds 5 % is shown as noisy. Full detail: reports/deployment.csv."]
+    write_text("# Deployment on this CPU: speed and accuracy\n\n" + "".join(f"- {n}\n" for n in notes) + "\n"
+               + shown.to_markdown(index=False) + "\n", md)
+    return frame
