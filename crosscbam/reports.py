@@ -102,7 +102,7 @@ def aggregate_evaluations(records: list[dict], model: str, preset: str, data: st
         "size": records[0]["size"],
         "split": records[0]["split"],
         "miou_mean": statistics.fmean(mious),
-        "miou_std": statistics.stdev(mious) if len(mious) > 1 else 0.0,
+        "miou_std": statistics.stdev(mious) if len(mious) > 1 else None,  # one seed has no spread
         "miou_per_seed": mious,
         "n_seeds": len(mious),
         "iou_per_class_mean": per_class,
@@ -154,7 +154,7 @@ def _miou_columns(column: str, paper_value: float | None, record: dict | None, b
         return out
     ours = 100 * record["miou_mean"]
     out[column] = round(ours, DECIMALS["miou"])
-    out[f"{column}_std"] = round(100 * record["miou_std"], DECIMALS["miou"])
+    out[f"{column}_std"] = round(100 * record["miou_std"], DECIMALS["miou"]) if record.get("miou_std") is not None else "n/a (one seed)"
     comparable = record["preset"] == "full" and record["data"] == "real"
     if paper_value is not None and paper_value == paper_value:
         out[f"{column}_delta"] = round(ours - paper_value, DECIMALS["miou"]) if comparable else NOT_APPLICABLE

@@ -160,3 +160,13 @@ def test_an_fps_record_needs_full_tensorrt_paper_size_and_low_noise_for_a_verdic
     assert fps_unusable({**good, "roofline": {"fraction_measured": 1.2}}, "full").startswith("noisy")
     frame = compile_table("table5", [{**good, "timing": {"cv": 0.3}}], preset="full").set_index("variant")
     assert frame.loc["M1", "fps_verdict"].startswith("noisy") and frame.loc["M1", "fps_ratio_delta"] == "n/a"
+
+
+def test_one_seed_has_no_standard_deviation():
+    from crosscbam import reports
+
+    run = {"kind": "evaluation_run", "model": "M1", "variant": "M1", "dataset": "cityscapes", "size": [512, 1024], "split": "val",
+           "miou": 0.5, "iou_per_class": {"road": 0.9}, "provenance": {"device": "cpu"}}
+    record = reports.aggregate_evaluations([run], "M1", "smoke", "synthetic")
+    assert record["miou_std"] is None and record["n_seeds"] == 1
+    assert reports._miou_columns("miou", 74.19, record, True)["miou_std"] == "n/a (one seed)"
