@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from crosscbam.data import DATASETS
 from crosscbam.errors import InputError
 
 
@@ -24,7 +25,7 @@ class Variant:
         aspp_channels: C, the SE-ASPP / context width (Table 6).
         dilations: SE-ASPP rates (Table 5).
         aux_head: train with the FCN auxiliary head on stage 4.
-        num_classes: default number of classes (19 Cityscapes, 11 CamVid).
+        dataset: the dataset it is built for and trained on (its classes: :attr:`num_classes`).
         eval_size: the paper's input size (H, W) for this variant.
         description: the paper's row, for reports.
     """
@@ -35,21 +36,30 @@ class Variant:
     aspp_channels: int = 256
     dilations: tuple[int, ...] = (1, 3)
     aux_head: bool = True
-    num_classes: int = 19
+    dataset: str = "cityscapes"
     eval_size: tuple[int, int] = (512, 1024)
     description: str = field(default="", compare=False)
 
+    @property
+    def num_classes(self) -> int:
+        """The classes of its dataset (19 Cityscapes, 11 CamVid)."""
+        return _classes(self.dataset)
+
+
+def _classes(dataset: str) -> int:
+    return DATASETS[dataset].num_classes
+
 
 _SEG75 = (768, 1536)
-_CAMVID = (720, 960)
+_CAMVID = DATASETS["camvid"].image_size  # every Table 3 row's input: the CamVid images' own size (Sec. 4.2)
 
 VARIANTS: dict[str, Variant] = {
     "M1": Variant(description="Cross-CBAM-M1 (Tables 2, 4-6)"),
     "L1": Variant(backbone="stdc2", description="Cross-CBAM-L1 (Table 2)"),
     "M2": Variant(eval_size=_SEG75, description="Cross-CBAM-M2 (Table 2)"),
     "L2": Variant(backbone="stdc2", eval_size=_SEG75, description="Cross-CBAM-L2 (Table 2)"),
-    "camvid-M": Variant(num_classes=11, eval_size=_CAMVID, description="Cross-CBAM-M on CamVid (Table 3)"),
-    "camvid-L": Variant(backbone="stdc2", num_classes=11, eval_size=_CAMVID, description="Cross-CBAM-L on CamVid (Table 3)"),
+    "camvid-M": Variant(dataset="camvid", eval_size=_CAMVID, description="Cross-CBAM-M on CamVid (Table 3)"),
+    "camvid-L": Variant(backbone="stdc2", dataset="camvid", eval_size=_CAMVID, description="Cross-CBAM-L on CamVid (Table 3)"),
     "M1-d2-4": Variant(dilations=(2, 4), description="dilations (2,4) (Table 5)"),
     "M1-d3-5": Variant(dilations=(3, 5), description="dilations (3,5) (Table 5)"),
     "M1-d1-3-5": Variant(dilations=(1, 3, 5), description="dilations (1,3,5) (Table 5)"),
@@ -61,10 +71,10 @@ VARIANTS: dict[str, Variant] = {
     "M1-ccbam": Variant(context="conv", aux_head=False, description="STDC1 + CCBAM (Table 4)"),
     "M1-noaux": Variant(aux_head=False, description="STDC1 + SE-ASPP + CCBAM (Table 4)"),
     # Table 4's networks for CamVid's 11 classes: the ablation on real images at CPU scale (camvid-M is its last row).
-    "camvid-M-baseline": Variant(head="fcn", aux_head=False, num_classes=11, eval_size=_CAMVID, description="STDC1 + FCN head on CamVid (Table 4 baseline)"),
-    "camvid-M-seaspp": Variant(head="se_aspp", aux_head=False, num_classes=11, eval_size=_CAMVID, description="STDC1 + SE-ASPP on CamVid (Table 4)"),
-    "camvid-M-ccbam": Variant(context="conv", aux_head=False, num_classes=11, eval_size=_CAMVID, description="STDC1 + CCBAM on CamVid (Table 4)"),
-    "camvid-M-noaux": Variant(aux_head=False, num_classes=11, eval_size=_CAMVID, description="STDC1 + SE-ASPP + CCBAM on CamVid (Table 4)"),
+    "camvid-M-baseline": Variant(head="fcn", aux_head=False, dataset="camvid", eval_size=_CAMVID, description="STDC1 + FCN head on CamVid (Table 4 baseline)"),
+    "camvid-M-seaspp": Variant(head="se_aspp", aux_head=False, dataset="camvid", eval_size=_CAMVID, description="STDC1 + SE-ASPP on CamVid (Table 4)"),
+    "camvid-M-ccbam": Variant(context="conv", aux_head=False, dataset="camvid", eval_size=_CAMVID, description="STDC1 + CCBAM on CamVid (Table 4)"),
+    "camvid-M-noaux": Variant(aux_head=False, dataset="camvid", eval_size=_CAMVID, description="STDC1 + SE-ASPP + CCBAM on CamVid (Table 4)"),
     "STDC1-Seg": Variant(head="stdc_seg", aux_head=False, description="STDC1-Seg inference network, same-run FPS reference (Table 2)"),
     "STDC2-Seg": Variant(backbone="stdc2", head="stdc_seg", aux_head=False, description="STDC2-Seg inference network, same-run FPS reference (Table 2)"),
 }
@@ -75,26 +85,31 @@ class Rival:
     """A rival network of Tables 2-3, built in this package (:mod:`crosscbam.models.rivals`).
 
     Attributes:
-        num_classes: default number of classes: 19 for a Table 2 (Cityscapes) row, 11 for a rival
-            that only Table 3 (CamVid) lists.
+        dataset: the dataset of its table row: Cityscapes for a Table 2 row, CamVid for a rival that only
+            Table 3 lists; it trains on either (its classes follow the dataset it is trained on).
         eval_size: the input size (H, W) of the rival's Table 2/3 row (Table 2's where both list it).
         aux_head: always ``False``: the rivals' training-only heads are not built.
         description: the table row, for reports.
     """
 
-    num_classes: int = 19
+    dataset: str = "cityscapes"
     eval_size: tuple[int, int] = (512, 1024)
     aux_head: bool = False
     description: str = field(default="", compare=False)
+
+    @property
+    def num_classes(self) -> int:
+        """The classes of its table row's dataset."""
+        return _classes(self.dataset)
 
 
 RIVALS: dict[str, Rival] = {
     "PP-LiteSeg-T": Rival(description="PP-LiteSeg-T (STDC1 + SPPM + UAFM decoder; Tables 2-3)"),
     "PP-LiteSeg-B": Rival(description="PP-LiteSeg-B (STDC2 + SPPM + UAFM decoder; Tables 2-3)"),
     "PP-LiteSeg-T-fork": Rival(description="the Cross-CBAM authors' own PP-LiteSeg port (STDC1 + FldUAFMHead of their fork)"),
-    "DDRNet-23-slim": Rival(num_classes=11, eval_size=_CAMVID, description="DDRNet-23-slim (dual-resolution ResNet + DAPPM; Table 3 row DDRNet)"),
+    "DDRNet-23-slim": Rival(dataset="camvid", eval_size=_CAMVID, description="DDRNet-23-slim (dual-resolution ResNet + DAPPM; Table 3 row DDRNet)"),
     "BiSeNetV2": Rival(description="BiSeNetV2 (detail + semantic branches, guided aggregation; Tables 2-3 list its -L form)"),
-    "BiSeNetV1": Rival(num_classes=11, eval_size=_CAMVID, description="BiSeNetV1 with ResNet-18 (Table 3 row BiseNetV1-L)"),
+    "BiSeNetV1": Rival(dataset="camvid", eval_size=_CAMVID, description="BiSeNetV1 with ResNet-18 (Table 3 row BiseNetV1-L)"),
     "SegFormer-B0": Rival(eval_size=(1024, 1024), description="SegFormer-B0 (MiT-B0 + all-MLP decoder; Table 2 row SegFormer)"),
 }
 

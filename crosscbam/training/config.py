@@ -140,13 +140,11 @@ class TrainConfig:
 
         if self.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {self.dataset!r}; expected one of {', '.join(DATASETS)}")
-        variant, classes = get_variant(self.variant), DATASETS[self.dataset].num_classes
-        built_for = variant.num_classes
-        # A rival's class count is only that of its table row: it trains on either dataset.
-        if built_for != classes and not isinstance(variant, Rival):
-            other = next((name for name, info in DATASETS.items() if info.num_classes == built_for), f"{built_for} classes")
-            raise ConfigError(f"variant {self.variant} is built for {other} ({built_for} classes), not {self.dataset} "
-                              f"({classes}); pick a {self.dataset} variant (crosscbam variants)")
+        variant = get_variant(self.variant)
+        # A rival's dataset is only that of its table row: it trains on either dataset.
+        if variant.dataset != self.dataset and not isinstance(variant, Rival):
+            raise ConfigError(f"variant {self.variant} is built for {variant.dataset} ({variant.num_classes} classes), not {self.dataset} "
+                              f"({DATASETS[self.dataset].num_classes}); pick a {self.dataset} variant (crosscbam variants)")
 
 
 def _convert(name: str, text: str, current: object) -> object:
