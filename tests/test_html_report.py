@@ -34,6 +34,26 @@ def records():
     return complexity + evaluation + speed + [group]
 
 
+def real_data_tables(tmp_path):
+    """The cpu preset's own tables: the measured ablation and the deployment table."""
+    from crosscbam.ablation import STEPS, write_ablation
+    from crosscbam.deploy_report import write_deployment
+
+    scale = "cpu preset, CamVid (SegNet copy) 360x480, 2000 iterations x batch 8, seeds 0,1,2"
+    runs = [{"kind": "evaluation_run", "model": n, "miou": 0.4 + 0.01 * i + 0.003 * s, "train_config": {"seed": s}}
+            for i, (_, n) in enumerate(STEPS["camvid"]) for s in (0, 1, 2)]
+    write_ablation(runs, "camvid", scale, str(tmp_path / "ablation_camvid.csv"), str(tmp_path / "ablation_camvid.md"))
+    timing = {"fps": 10.0, "cv": 0.02, "iterations": 100}
+    record = {"model": "camvid-M", "checkpoint": "results/cpu/train/camvid/camvid-M/seed0/final.pth" * 2, "data": "CamVid (SegNet copy) 360x480",
+              "split": "test", "size": [360, 480], "calibration": {"split": "train", "images": 100, "method": "min-max"},
+              "provenance": PROVENANCE,
+              "deployments": [{"deployment": d, "backend": d.split()[0], "precision": d.split()[1], "timing": timing, "miou": 0.5,
+                               "pixel_accuracy": 0.8, "n_images": 233}
+                              for d in ("torch fp32", "onnxruntime fp32", "onnxruntime int8", "torch bf16")]}
+    write_deployment(record, str(tmp_path / "deployment.csv"), str(tmp_path / "deployment.md"))
+    return [tmp_path / "ablation_camvid.csv", tmp_path / "deployment.csv"]
+
+
 def make_report(tmp_path):
     tables = []
     for table in ("table2", "table5"):
@@ -44,7 +64,7 @@ def make_report(tmp_path):
     speed = fps_row({**records()[-2], "timing": {"cv": 0.01, "latency_ms_median": 300.0, "latency_ms_p90": 310.0, "iterations": 20},
                      "reference": {"model": "STDC1-Seg", "fps": 4.0, "timing": {"cv": 0.02}}})
     pd.DataFrame([speed] * 3).to_csv(tmp_path / "fps.csv", index=False)  # 28 columns in the CSV
-    tables += [tmp_path / "claims.csv", tmp_path / "fps.csv"]
+    tables += [tmp_path / "claims.csv", tmp_path / "fps.csv", *real_data_tables(tmp_path)]
     rows = [{"image": np.zeros((16, 32, 3), np.uint8), "prediction": np.zeros((16, 32), int), "label": np.ones((16, 32), int)}]
     qualitative_panel(rows, [(128, 64, 128), (244, 35, 232)], tmp_path / "fig7.png", "test")
     build_report(tables, [tmp_path / "fig7.png"], tmp_path / "report.html", "smoke", {"commit": "abc", "torch": "2.13.0"})

@@ -187,6 +187,11 @@ def data_label(dataset):
     return camvid_segnet.LABEL if segnet_camvid(dataset) else DATA_CONFIG["source"]
 
 
+def data_title(dataset):
+    """How a figure names its data: the dataset and where its images come from."""
+    return camvid_segnet.LABEL if segnet_camvid(dataset) else f"{dataset} ({DATA_CONFIG['source']})"
+
+
 def eval_size(variant, dataset):
     """The paper's evaluation size of `variant`, scaled to this preset's images. A rival trained on
     CamVid is evaluated on the whole 720x960 images, as every Table 3 row (Sec. 4.3)."""

@@ -94,7 +94,7 @@ rule figure_qualitative:
         root=dataset_root(qualitative_model()[0]),
         size="{} {}".format(*eval_size(qualitative_model()[1], qualitative_model()[0])),
         split=EVALUATE["split"][qualitative_model()[0]],
-        label=shlex.quote(data_label(qualitative_model()[0])),
+        label=shlex.quote(data_title(qualitative_model()[0])),
     shell:
         "crosscbam figure qualitative --checkpoint {input.checkpoint} --dataset {params.dataset} --data-root {params.root} "
         "--size {params.size} --split {params.split} --data-label {params.label} --preset {params.preset} --out {output} 2> {log}"
@@ -114,7 +114,7 @@ rule figure_ablation:
         root=dataset_root(ablation_networks()[0]),
         size="{} {}".format(*eval_size(ablation_networks()[1][0] if ablation_networks()[1] else "M1", ablation_networks()[0])),
         split=EVALUATE["split"][ablation_networks()[0]],
-        label=shlex.quote(data_label(ablation_networks()[0])),
+        label=shlex.quote(data_title(ablation_networks()[0])),
         pairs=ablation_pairs(),
     shell:
         "crosscbam figure ablation --checkpoints {params.pairs} --dataset {params.dataset} --data-root {params.root} "
