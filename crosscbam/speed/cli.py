@@ -63,25 +63,6 @@ def _fps(args: argparse.Namespace) -> None:
         print(f"ratio {record['model']} / {record['reference']['model']} = {record['fps_ratio']:.3f} (same run, interleaved)")
 
 
-def _deploy(args: argparse.Namespace) -> None:
-    import json
-    from pathlib import Path
-
-    from crosscbam.deploy import deployment
-    from crosscbam.deploy_report import write_deployment
-
-    if args.from_json:
-        record = json.loads(Path(args.from_json).read_text())
-    elif not (args.checkpoint and args.variant and args.data_root and args.out_dir):
-        raise InputError("deploy needs --checkpoint, --variant, --data-root and --out-dir (or --from-json)")
-    else:
-        record = deployment(args.checkpoint, args.variant, args.dataset, args.data_root, tuple(args.size), args.out_dir,
-                            n_calibration=args.calibration_images, min_seconds=args.min_seconds, data_label=args.data_label)
-        write_json(record, Path(args.out_dir) / "deployment.json")
-    frame = write_deployment(record, args.csv, args.md)
-    print(frame[["deployment", "fps", "cv", "fps_ratio_to_onnxruntime_fp32", "test_miou", "miou_drop_vs_torch_fp32"]].to_string(index=False))
-
-
 def _group_entries(names: list[str] | None = None, size: tuple[int, int] | list[int] | None = None,
                   table: str | None = None, scale: float = 1.0) -> list[dict]:
     """The entries of a same-run group: ``names`` at one ``size``, or the networks of a comparison
@@ -157,21 +138,6 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--json", metavar="PATH", help="also write a JSON record (difference, tolerance, provenance)")
     export.set_defaults(func=_export)
 
-    deploy = commands.add_parser("deploy", help="a trained network as PyTorch FP32/bf16 and ONNX Runtime FP32/INT8: speed (one "
-                                                "interleaved run) and test mIoU of each")
-    deploy.add_argument("--checkpoint", help="our final.pth of a trained network")
-    deploy.add_argument("--variant", help="the network the checkpoint holds (checked)")
-    deploy.add_argument("--dataset", default="camvid", choices=["cityscapes", "camvid"])
-    deploy.add_argument("--data-root", help="prepared dataset root: INT8 is calibrated on its train images, every deployment scored on test")
-    deploy.add_argument("--data-label", help="how the table names the data (e.g. 'CamVid (SegNet copy) 360x480')")
-    deploy.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), default=(360, 480), help="input size")
-    deploy.add_argument("--calibration-images", type=int, default=100, help="training images the INT8 ranges are calibrated on")
-    deploy.add_argument("--min-seconds", type=float, default=5.0, help="each deployment is timed at least this long")
-    deploy.add_argument("--out-dir", help="where the ONNX graphs and deployment.json go")
-    deploy.add_argument("--from-json", help="only write the table from an earlier deployment.json")
-    deploy.add_argument("--csv", required=True)
-    deploy.add_argument("--md", required=True)
-    deploy.set_defaults(func=_deploy)
 
     fps = commands.add_parser("fps", help="frames per second by the paper's protocol, with a same-run STDC-Seg reference")
     fps.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
