@@ -170,10 +170,13 @@ def test_every_writer_reports_a_full_disk_in_one_line(small_disk, tmp_path, caps
     assert [p.name for p in small_disk.iterdir()] == ["filler"]
     assert main(["data", "synth", "camvid", "--out", str(small_disk / "camvid"), "--n-train", "200", "--n-val", "0",
                  "--size", "240", "320", "--seed", "0"]) == 3
-    err = capsys.readouterr().err
-    [line] = error_lines(err)
+    [line] = error_lines(capsys.readouterr().err)
     assert f"cannot use {small_disk / 'camvid'}: no room to write it" in line and "nothing was written under its name" in line
     assert [p.name for p in small_disk.iterdir()] == ["filler"]  # the staging directory is gone too
+    assert main(["export", "M1-c128", "--size", "64", "128", "--out", str(small_disk / "M1-c128.onnx")]) == 3  # a 36 MB graph
+    [line] = error_lines(capsys.readouterr().err)
+    assert f"cannot use {small_disk / 'M1-c128.onnx'}: no room to write it" in line
+    assert [p.name for p in small_disk.iterdir()] == ["filler"]
 
 
 @pytest.mark.slow
