@@ -235,3 +235,12 @@ def test_deployment_times_and_scores_every_backend_on_real_images(server, tmp_pa
     assert "holds variant camvid-M, not camvid-M-noaux" in capsys.readouterr().err
     with pytest.raises(InputError, match="test split is scored, never tuned on"):
         calibration_images("camvid", root, (180, 240), 2, split="test")
+
+
+def test_calibration_without_images_is_one_line(tmp_path, capsys):
+    empty = tmp_path / "camvid"
+    (empty / "train").mkdir(parents=True)
+    from crosscbam.deploy import calibration_images
+
+    with pytest.raises(DataError, match="no CamVid images in"):
+        calibration_images("camvid", empty, (180, 240), 4)
