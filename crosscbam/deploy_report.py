@@ -7,24 +7,37 @@ import pandas as pd
 
 from crosscbam.io import write_text
 
-#: A timing whose coefficient of variation exceeds this is shown as noisy, not as a ratio.
-MAX_CV = 0.05
+import math
+
+#: A ratio whose 95 % interval is wider than this (relative half-width) is marked noisy.
+MAX_HALF_WIDTH = 0.05
+
+
+def ratio_interval(a: dict, b: dict) -> tuple[float, float, float]:
+    """FPS ratio ``a / b`` of two timings of one interleaved run, with a 95 % interval from the standard
+    errors of their mean latencies (per-pass CV / sqrt(passes)): pass-to-pass jitter is not uncertainty."""
+    ratio = a["fps"] / b["fps"]
+    relative = math.sqrt(a["cv"] ** 2 / max(a["iterations"], 1) + b["cv"] ** 2 / max(b["iterations"], 1))
+    return ratio, ratio * (1 - 1.96 * relative), ratio * (1 + 1.96 * relative)
 
 
 def deployment_table(record: dict) -> pd.DataFrame:
     """One row per deployment of ``record`` (:func:`crosscbam.deploy.deployment`)."""
     rows = {entry["deployment"]: entry for entry in record["deployments"]}
-    base_fps = rows["onnxruntime fp32"]["timing"]["fps"]
+    base = rows["onnxruntime fp32"]["timing"]
     base_miou = rows["torch fp32"]["miou"]
     device = record["provenance"]["device"]
     out = []
     for name, entry in rows.items():
         timing = entry["timing"]
-        noisy = timing["cv"] > MAX_CV or rows["onnxruntime fp32"]["timing"]["cv"] > MAX_CV
+        ratio, low, high = ratio_interval(timing, base)
+        shown = f"{ratio:.2f} [{low:.2f}, {high:.2f}]" + (" noisy" if (high - low) / 2 > MAX_HALF_WIDTH * ratio else "")
+        if name == "onnxruntime fp32":
+            shown = "1 (reference)"
         out.append({
             "deployment": name, "backend": entry["backend"], "precision": entry["precision"],
-            "fps": round(timing["fps"], 2), "cv": round(timing["cv"], 4),
-            "fps_ratio_to_onnxruntime_fp32": f"noisy (CV > {MAX_CV:.0%})" if noisy else round(timing["fps"] / base_fps, 3),
+            "fps": round(timing["fps"], 2), "cv": round(timing["cv"], 4), "passes": timing["iterations"],
+            "fps_ratio_to_onnxruntime_fp32": shown,
             "test_miou": round(100 * entry["miou"], 2), "miou_drop_vs_torch_fp32": round(100 * (base_miou - entry["miou"]), 2) + 0.0,
             "pixel_accuracy": round(100 * entry["pixel_accuracy"], 2),
             "data": f"{record['data']} {record['split']} ({entry['n_images']} images), input {record['size'][0]}x{record['size'][1]}",
@@ -38,12 +51,13 @@ def deployment_table(record: dict) -> pd.DataFrame:
 def write_deployment(record: dict, csv: str, md: str) -> pd.DataFrame:
     frame = deployment_table(record)
     write_text(frame.to_csv(index=False), csv)
-    shown = frame[["deployment", "fps", "cv", "fps_ratio_to_onnxruntime_fp32", "test_miou", "miou_drop_vs_torch_fp32"]]
+    shown = frame[["deployment", "fps", "cv", "passes", "fps_ratio_to_onnxruntime_fp32", "test_miou", "miou_drop_vs_torch_fp32"]]
     shown = shown.rename(columns={"fps_ratio_to_onnxruntime_fp32": "ratio to ORT fp32", "miou_drop_vs_torch_fp32": "mIoU drop (points)",
                                   "test_miou": "test mIoU"})
     notes = [f"{record['model']} on {frame['data'].iloc[0]}; one interleaved timing run on {record['provenance']['device']}, batch 1.",
              f"INT8: {record['calibration']['method']}, calibrated on {record['calibration']['images']} training images (never test).",
-             "A ratio whose timing CV exceeds 5 % is shown as noisy. Full detail: reports/deployment.csv."]
+             "Ratio: FPS over ONNX Runtime FP32's, [95 % interval from the mean latencies' standard errors]; 'noisy' "
+             "where it is wider than ±5 %. cv: per-pass jitter. Full detail: reports/deployment.csv."]
     write_text("# Deployment on this CPU: speed and accuracy\n\n" + "".join(f"- {n}\n" for n in notes) + "\n"
                + shown.to_markdown(index=False) + "\n", md)
     return frame

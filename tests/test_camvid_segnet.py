@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -229,6 +230,9 @@ def test_deployment_times_and_scores_every_backend_on_real_images(server, tmp_pa
     assert (frame["fps"] > 0).all() and frame["data"].str.contains("CamVid \\(SegNet copy\\) 360x480 test \\(2 images\\)").all()
     assert (tmp_path / "deploy" / "camvid-M_180x240.int8.onnx").exists()
     assert "calibrated on 3 train images" in frame.loc["onnxruntime int8", "provenance"]
+    assert frame.loc["onnxruntime fp32", "fps_ratio_to_onnxruntime_fp32"] == "1 (reference)"
+    ratio, low, high = (float(v) for v in re.findall(r"[\d.]+", frame.loc["onnxruntime int8", "fps_ratio_to_onnxruntime_fp32"])[:3])
+    assert low < ratio < high and ratio == pytest.approx(frame.loc["onnxruntime int8", "fps"] / frame.loc["onnxruntime fp32", "fps"], abs=0.01)
 
     capsys.readouterr()
     assert main([*deploy, "--variant", "camvid-M-noaux"]) == 2  # the checkpoint holds another network
