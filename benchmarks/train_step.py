@@ -23,18 +23,14 @@ import time
 
 import torch
 
-from crosscbam.machine import cpu_flags, cpu_name
+from crosscbam.machine import cpu_flags, cpu_name, native_bf16
 from crosscbam.models import build_model, get_variant
 from crosscbam.training import PaperLoss
 
-NATIVE_BF16 = ("avx512_bf16", "amx_bf16")
-
-
 def configurations(compile_model: bool) -> dict[str, dict]:
     """The levers, each alone and bf16 with channels_last; bf16 only on a CPU with native bf16."""
-    native = bool(set(NATIVE_BF16) & cpu_flags())
     out = {"eager fp32": {}, "channels_last": {"channels_last": True}}
-    if native:
+    if native_bf16():
         out |= {"bf16 autocast": {"amp": True}, "bf16 + channels_last": {"amp": True, "channels_last": True}}
     if compile_model:
         out["compile fp32"] = {"compile": True}

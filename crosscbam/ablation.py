@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from functools import cache
 
 import pandas as pd
 
@@ -43,17 +44,22 @@ ORDERING = [
 TABLE_ONLY = {"ablation-both-over-se-aspp": "Table 4: SE-ASPP + CCBAM 74.02 above SE-ASPP alone 68.74"}
 
 
-def paper_words(claim_id: str) -> str:
-    """The paper's sentence behind a claim (quoted from crosscbam/claims.yaml), or what Table 4 shows."""
-    if claim_id in TABLE_ONLY:
-        return TABLE_ONLY[claim_id]
+@cache
+def _quotes() -> dict[str, str]:
+    """The paper's sentence of every claim in crosscbam/claims.yaml, by id (read once)."""
     from importlib import resources
 
     import yaml
 
     with resources.files("crosscbam").joinpath("claims.yaml").open(encoding="utf-8") as handle:
-        quotes = {c["id"]: c["quote"] for c in yaml.safe_load(handle)["claims"]}
-    return f'"{quotes[claim_id]}"'
+        return {c["id"]: c["quote"] for c in yaml.safe_load(handle)["claims"]}
+
+
+def paper_words(claim_id: str) -> str:
+    """The paper's sentence behind a claim (quoted from crosscbam/claims.yaml), or what Table 4 shows."""
+    if claim_id in TABLE_ONLY:
+        return TABLE_ONLY[claim_id]
+    return f'"{_quotes()[claim_id]}"'
 
 
 #: The columns of each part (the CSV holds both, with a ``part`` column).

@@ -106,7 +106,7 @@ def _deploy(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from crosscbam.deploy import deployment
-    from crosscbam.deploy_report import write_deployment
+    from crosscbam.deploy_report import SHOWN, write_deployment
 
     if args.from_json:
         record = json.loads(Path(args.from_json).read_text())
@@ -117,7 +117,7 @@ def _deploy(args: argparse.Namespace) -> None:
                             n_calibration=args.calibration_images, min_seconds=args.min_seconds, data_label=args.data_label)
         write_json(record, Path(args.out_dir) / "deployment.json")
     frame = write_deployment(record, args.csv, args.md)
-    print(frame[["deployment", "fps", "cv", "fps_ratio_to_onnxruntime_fp32", "test_miou", "miou_drop_vs_torch_fp32"]].to_string(index=False))
+    print(frame[SHOWN].to_string(index=False))
 
 
 def _figure(args: argparse.Namespace) -> None:
@@ -140,7 +140,7 @@ def _figure(args: argparse.Namespace) -> None:
     if args.kind == "curves":
         figures.training_curves(_pairs(args.metrics, "--metrics"), args.out, f"Training curves ({args.preset} preset)")
         return
-    from crosscbam.data import build_dataset, get_info
+    from crosscbam.data import build_dataset, evenly_spaced, get_info
     from crosscbam.evaluation import predict_image
     from crosscbam.models.weights import load_model
 
@@ -151,8 +151,7 @@ def _figure(args: argparse.Namespace) -> None:
     if args.kind == "qualitative":
         model, meta = load_model(None, args.checkpoint)
         rows = []
-        # spread over the split: consecutive frames of one sequence would show one scene n times
-        for index in sorted({round(i * (len(samples) - 1) / max(args.n - 1, 1)) for i in range(min(args.n, len(samples)))}):
+        for index in evenly_spaced(len(samples), args.n):
             image, label = samples.load(index)
             prediction = predict_image(model, image, size)
             rows.append({"image": image, "label": label, "prediction": prediction, "name": samples.samples[index][0].stem,

@@ -24,7 +24,7 @@ CALIBRATION_SPLITS = ("train", "val")
 
 def calibration_images(dataset: str, root: str | Path, size: tuple[int, int], n: int, split: str = "train") -> list[np.ndarray]:
     """``n`` preprocessed images (1, 3, H, W) of ``split``, spread evenly over it, as the deployed graph sees them."""
-    from crosscbam.data import build_dataset
+    from crosscbam.data import build_dataset, evenly_spaced
     from crosscbam.data.transforms import EvalTransform
 
     if split not in CALIBRATION_SPLITS:
@@ -32,8 +32,7 @@ def calibration_images(dataset: str, root: str | Path, size: tuple[int, int], n:
     samples = build_dataset(dataset, root, split, transform=EvalTransform(size))
     if len(samples) == 0:
         raise InputError(f"no {split} images under {root} to calibrate on; prepare the data first (crosscbam data ...)")
-    picks = sorted({round(i * (len(samples) - 1) / max(n - 1, 1)) for i in range(min(n, len(samples)))})
-    return [samples[i][0].unsqueeze(0).numpy() for i in picks]
+    return [samples[i][0].unsqueeze(0).numpy() for i in evenly_spaced(len(samples), n)]
 
 
 def quantize_int8(fp32_onnx: str | Path, out: str | Path, images: list[np.ndarray], keep_fp32: list[str] = ()) -> Path:
@@ -107,13 +106,11 @@ def score(model, dataset: str, root: str | Path, size: tuple[int, int], split: s
     """mIoU and per-class IoU of ``model`` (a network or :class:`OnnxModel`) on ``split`` at input ``size``."""
     from crosscbam.data import DATASETS, build_dataset
     from crosscbam.data.transforms import EvalTransform
-    from crosscbam.evaluation import confusion
+    from crosscbam.evaluation import confusion, metrics
 
     samples = build_dataset(dataset, root, split, transform=EvalTransform(size))
     cm = confusion(model, samples, DATASETS[dataset].num_classes, torch.device("cpu"), desc=desc)
-    names = DATASETS[dataset].class_names
-    return {"miou": cm.miou(), "iou_per_class": dict(zip(names, [None if np.isnan(v) else float(v) for v in cm.iou()])),
-            "pixel_accuracy": cm.pixel_accuracy(), "n_images": len(samples)}
+    return {**metrics(cm, DATASETS[dataset].class_names), "n_images": len(samples)}
 
 
 def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | Path, size: tuple[int, int], out_dir: str | Path,
@@ -125,7 +122,7 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
     the files used; plus what was calibrated on and provenance (CPU model and flags).
     """
     from crosscbam.export import export_onnx
-    from crosscbam.machine import cpu_flags
+    from crosscbam.machine import native_bf16
     from crosscbam.models.weights import load_model
     from crosscbam.provenance import provenance
     from crosscbam.speed.backends import OnnxRuntimeRunner, TorchRunner
@@ -138,13 +135,12 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
     fp32 = export_onnx(variant, size, out_dir / f"{meta['variant']}_{size[0]}x{size[1]}.fp32.onnx", checkpoint=checkpoint)
     images = calibration_images(dataset, root, size, n_calibration, "train")
     int8 = quantize_int8(fp32.path, out_dir / f"{meta['variant']}_{size[0]}x{size[1]}.int8.onnx", images)
-    native_bf16 = bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
     deployments = {
         "torch fp32": ("torch", "fp32", lambda: TorchRunner(model, size), model),
         "onnxruntime fp32": ("onnxruntime", "fp32", lambda: OnnxRuntimeRunner(fp32.path), OnnxModel(fp32.path)),
         "onnxruntime int8": ("onnxruntime", "int8", lambda: OnnxRuntimeRunner(int8), OnnxModel(int8)),
     }
-    if native_bf16:  # emulated bf16 would only measure the emulation
+    if native_bf16():  # emulated bf16 would only measure the emulation
         bf16 = Bf16Model(load_model(variant, checkpoint)[0])
         deployments["torch bf16"] = ("torch", "bf16", lambda: TorchRunner(bf16.model, size, precision="bf16"), bf16)
     timings = time_interleaved({name: make() for name, (_, _, make, _) in deployments.items()}, warmup=5,

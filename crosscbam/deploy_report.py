@@ -3,12 +3,14 @@ run with its CV and the ratio to ONNX Runtime FP32, and test mIoU with its drop 
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from crosscbam.io import write_text
 
-import math
-
+#: The columns a person reads (Markdown, terminal); the CSV keeps every column.
+SHOWN = ["deployment", "fps", "cv", "passes", "fps_ratio_to_onnxruntime_fp32", "test_miou", "miou_drop_vs_torch_fp32"]
 #: A ratio whose 95 % interval is wider than this (relative half-width) is marked noisy.
 MAX_HALF_WIDTH = 0.05
 
@@ -51,7 +53,7 @@ def deployment_table(record: dict) -> pd.DataFrame:
 def write_deployment(record: dict, csv: str, md: str) -> pd.DataFrame:
     frame = deployment_table(record)
     write_text(frame.to_csv(index=False), csv)
-    shown = frame[["deployment", "fps", "cv", "passes", "fps_ratio_to_onnxruntime_fp32", "test_miou", "miou_drop_vs_torch_fp32"]]
+    shown = frame[SHOWN]
     shown = shown.rename(columns={"fps_ratio_to_onnxruntime_fp32": "ratio to ORT fp32", "miou_drop_vs_torch_fp32": "mIoU drop (points)",
                                   "test_miou": "test mIoU"})
     notes = [f"{record['model']} on {frame['data'].iloc[0]}; one interleaved timing run on {record['provenance']['device']}, batch 1.",

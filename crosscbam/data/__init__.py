@@ -43,6 +43,12 @@ def get_info(name: str) -> DatasetInfo:
         raise DataError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}") from None
 
 
+def evenly_spaced(total: int, n: int) -> list[int]:
+    """``n`` indices spread evenly over ``range(total)`` (fewer when ``total < n``), first and last included: a
+    split lists a sequence's frames in order, so consecutive ones would show one scene n times."""
+    return sorted({round(i * (total - 1) / max(n - 1, 1)) for i in range(min(n, total))})
+
+
 def build_dataset(
     name: str,
     root: str | Path,
@@ -70,4 +76,4 @@ def build_dataset(
     return SegmentationDataset(info, samples, split=split, transform=transform, seed=seed)
 
 
-__all__ = ["DATASETS", "IGNORE_INDEX", "SPLITS", "DataError", "DatasetInfo", "MissingCredentials", "build_dataset", "get_info"]
+__all__ = ["DATASETS", "IGNORE_INDEX", "SPLITS", "DataError", "DatasetInfo", "MissingCredentials", "build_dataset", "evenly_spaced", "get_info"]
