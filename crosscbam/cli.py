@@ -138,7 +138,7 @@ def _figure(args: argparse.Namespace) -> None:
         figures.speed_ratios({name: pd.read_csv(path) for name, path in tables.items()}, args.out, args.preset)
         return
     if args.kind == "curves":
-        figures.training_curves(_pairs(args.metrics, "--metrics"), args.out, f"Training curves ({args.preset} preset)")
+        figures.training_curves(_pairs(args.metrics, "--metrics"), args.out, args.preset)
         return
     from crosscbam.data import build_dataset, evenly_spaced, get_info
     from crosscbam.evaluation import predict_image
@@ -162,7 +162,8 @@ def _figure(args: argparse.Namespace) -> None:
     else:
         image, label = samples.load(args.index)
         predictions = {name: predict_image(load_model(None, path)[0], image, size) for name, path in _pairs(args.checkpoints, "--checkpoints").items()}
-        figures.ablation_panel(image, predictions, label, info.palette, args.out, f"Table 4 models on {data} ({args.preset} preset)")
+        figures.ablation_panel(image, predictions, label, info.palette, args.out, f"Table 4 models on {data} ({args.preset} preset)",
+                               info.class_names)
 
 
 def _html(args: argparse.Namespace) -> None:
@@ -233,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--metrics", nargs="*", default=[], metavar="NAME=PATH", help="curves: metrics.jsonl files")
     figure.set_defaults(func=_figure)
 
-    deploy = commands.add_parser("deploy", help="a trained network as PyTorch FP32/bf16 and ONNX Runtime FP32/INT8: speed (one "
+    deploy = commands.add_parser("deploy", help="a trained network as PyTorch FP32/bf16, ONNX Runtime and OpenVINO FP32/INT8: speed (one "
                                                 "interleaved run) and test mIoU of each")
     deploy.add_argument("--checkpoint", help="our final.pth of a trained network")
     deploy.add_argument("--variant", help="the network the checkpoint holds (checked)")

@@ -1,9 +1,9 @@
 """Deployment on a CPU with its accuracy measured: a trained network as PyTorch FP32 / bf16, ONNX Runtime FP32
-and ONNX Runtime INT8, each timed in one interleaved run and scored on the same real test images.
+and INT8, OpenVINO FP32 and INT8, each timed in one interleaved run and scored on the same real test images.
 
-INT8 is ONNX Runtime's post-training static quantization: QDQ format, int8 weights per output channel,
-uint8 activations (the U8S8 pair x86 VNNI kernels run), ranges calibrated (min-max) on real training
-images, never test images. The paper deployed FP32 TensorRT engines on a GPU (Sec. 4.2); this is what
+INT8 is post-training static quantization, calibrated on real training images, never test images: ONNX
+Runtime's (QDQ format, int8 weights per output channel, uint8 activations: the U8S8 pair x86 VNNI kernels
+run; min-max ranges) and NNCF's for OpenVINO (:mod:`crosscbam.speed.openvino`). The paper deployed FP32 TensorRT engines on a GPU (Sec. 4.2); this is what
 a user without a GPU gets, and what it costs in mIoU.
 """
 
@@ -18,6 +18,9 @@ from crosscbam.errors import InputError
 from crosscbam.export import INPUT_NAME
 from crosscbam.io import atomic_path
 
+#: How each INT8 form was made (both calibrated on the same training images).
+CALIBRATION_METHOD = ("ONNX Runtime: quantize_static, QDQ, min-max, per-channel int8 weights, uint8 activations; "
+                      "OpenVINO: NNCF quantize, performance preset (symmetric int8)")
 #: The split calibration may read; test images are for scoring only.
 CALIBRATION_SPLITS = ("train", "val")
 
@@ -125,6 +128,7 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
     from crosscbam.machine import native_bf16
     from crosscbam.models.weights import load_model
     from crosscbam.provenance import provenance
+    from crosscbam.speed import openvino
     from crosscbam.speed.backends import OnnxRuntimeRunner, TorchRunner
     from crosscbam.speed.timing import time_interleaved
 
@@ -134,12 +138,17 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
         raise InputError(f"checkpoint {checkpoint} was trained on {meta['dataset']}, not {dataset}; pass its dataset")
     fp32 = export_onnx(variant, size, out_dir / f"{meta['variant']}_{size[0]}x{size[1]}.fp32.onnx", checkpoint=checkpoint)
     images = calibration_images(dataset, root, size, n_calibration, "train")
-    int8 = quantize_int8(fp32.path, out_dir / f"{meta['variant']}_{size[0]}x{size[1]}.int8.onnx", images)
+    stem = out_dir / f"{meta['variant']}_{size[0]}x{size[1]}"
+    int8 = quantize_int8(fp32.path, stem.with_name(stem.name + ".int8.onnx"), images)
+    openvino_int8 = openvino.quantize_int8(fp32.path, stem.with_name(stem.name + ".openvino-int8.xml"), images)
     deployments = {
         "torch fp32": ("torch", "fp32", lambda: TorchRunner(model, size), model),
         "onnxruntime fp32": ("onnxruntime", "fp32", lambda: OnnxRuntimeRunner(fp32.path), OnnxModel(fp32.path)),
         "onnxruntime int8": ("onnxruntime", "int8", lambda: OnnxRuntimeRunner(int8), OnnxModel(int8)),
+        "openvino fp32": ("openvino", "fp32", lambda: openvino.OpenVinoRunner(fp32.path, size), openvino.OpenVinoModel(fp32.path)),
+        "openvino int8": ("openvino", "int8", lambda: openvino.OpenVinoRunner(openvino_int8, size), openvino.OpenVinoModel(openvino_int8)),
     }
+    files = {"onnxruntime fp32": fp32.path, "onnxruntime int8": str(int8), "openvino fp32": fp32.path, "openvino int8": str(openvino_int8)}
     if native_bf16():  # emulated bf16 would only measure the emulation
         bf16 = Bf16Model(load_model(variant, checkpoint)[0])
         deployments["torch bf16"] = ("torch", "bf16", lambda: TorchRunner(bf16.model, size, precision="bf16"), bf16)
@@ -149,10 +158,9 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
     for name, (backend, precision, _, runnable) in deployments.items():
         scored = score(runnable, dataset, root, size, split, desc=f"score {name}")
         entries.append({"deployment": name, "backend": backend, "precision": precision, "timing": timings[name].to_dict(), **scored,
-                        "file": {"onnxruntime fp32": fp32.path, "onnxruntime int8": str(int8)}.get(name, str(checkpoint))})
+                        "file": files.get(name, str(checkpoint))})
     return {
         "kind": "deployment", "model": meta["variant"], "checkpoint": str(checkpoint), "dataset": dataset, "data": data_label or dataset,
-        "split": split, "size": list(size), "calibration": {"split": "train", "images": len(images), "method": "min-max, QDQ, "
-                                                             "per-channel int8 weights, uint8 activations (onnxruntime quantize_static)"},
+        "split": split, "size": list(size), "calibration": {"split": "train", "images": len(images), "method": CALIBRATION_METHOD},
         "deployments": entries, "provenance": provenance(device="cpu"),
     }

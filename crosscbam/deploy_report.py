@@ -1,5 +1,6 @@
 """The deployment table (reports/deployment.{csv,md}): per backend and precision, FPS from one interleaved
-run with its CV and the ratio to ONNX Runtime FP32, and test mIoU with its drop from PyTorch FP32."""
+run with its CV and the ratio to ONNX Runtime FP32, and test mIoU with its drop from PyTorch FP32; the
+deployment goal's ratio (fastest INT8 over fastest FP32) in the notes."""
 
 from __future__ import annotations
 
@@ -50,6 +51,18 @@ def deployment_table(record: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def int8_gain(record: dict) -> str:
+    """The fastest INT8 deployment over the fastest FP32 one (the deployment goal's ratio), with its interval."""
+    entries = record["deployments"]
+    fastest = {precision: max((e for e in entries if e["precision"] == precision), key=lambda e: e["timing"]["fps"], default=None)
+               for precision in ("int8", "fp32")}
+    if None in fastest.values():
+        return "no INT8 or no FP32 deployment timed"
+    ratio, low, high = ratio_interval(fastest["int8"]["timing"], fastest["fp32"]["timing"])
+    return (f"fastest INT8 ({fastest['int8']['deployment']}) / fastest FP32 ({fastest['fp32']['deployment']}): "
+            f"{ratio:.2f}x [{low:.2f}, {high:.2f}]")
+
+
 def write_deployment(record: dict, csv: str, md: str) -> pd.DataFrame:
     frame = deployment_table(record)
     write_text(frame.to_csv(index=False), csv)
@@ -57,7 +70,8 @@ def write_deployment(record: dict, csv: str, md: str) -> pd.DataFrame:
     shown = shown.rename(columns={"fps_ratio_to_onnxruntime_fp32": "ratio to ORT fp32", "miou_drop_vs_torch_fp32": "mIoU drop (points)",
                                   "test_miou": "test mIoU"})
     notes = [f"{record['model']} on {frame['data'].iloc[0]}; one interleaved timing run on {record['provenance']['device']}, batch 1.",
-             f"INT8: {record['calibration']['method']}, calibrated on {record['calibration']['images']} training images (never test).",
+             f"INT8: {record['calibration']['method']}; calibrated on {record['calibration']['images']} training images (never test).",
+             f"{int8_gain(record)}.",
              "Ratio: FPS over ONNX Runtime FP32's, [95 % interval from the mean latencies' standard errors]; 'noisy' "
              "where it is wider than ±5 %. cv: per-pass jitter. Full detail: reports/deployment.csv."]
     write_text("# Deployment on this CPU: speed and accuracy\n\n" + "".join(f"- {n}\n" for n in notes) + "\n"

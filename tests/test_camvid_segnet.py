@@ -225,8 +225,14 @@ def test_deployment_times_and_scores_every_backend_on_real_images(server, tmp_pa
               "--csv", str(tmp_path / "deployment.csv"), "--md", str(tmp_path / "deployment.md")]
     assert main([*deploy, "--variant", "camvid-M", "--data-label", "CamVid (SegNet copy) 360x480"]) == 0
     frame = pd.read_csv(tmp_path / "deployment.csv").set_index("deployment")
-    assert {"torch fp32", "onnxruntime fp32", "onnxruntime int8"} <= set(frame.index)
-    assert frame.loc["onnxruntime fp32", "miou_drop_vs_torch_fp32"] == pytest.approx(0, abs=0.05)  # the same FP32 network
+    assert {"torch fp32", "onnxruntime fp32", "onnxruntime int8", "openvino fp32", "openvino int8"} <= set(frame.index)
+    for fp32 in ("onnxruntime fp32", "openvino fp32"):  # the same FP32 network, compiled by another tool
+        assert frame.loc[fp32, "miou_drop_vs_torch_fp32"] == pytest.approx(0, abs=0.05), fp32
+    assert (tmp_path / "deploy" / "camvid-M_180x240.openvino-int8.xml").exists() and (tmp_path / "deploy" / "camvid-M_180x240.openvino-int8.bin").exists()
+    fastest = {p: frame[frame["precision"] == p]["fps"].idxmax() for p in ("int8", "fp32")}
+    goal = re.search(r"fastest INT8 \((.+?)\) / fastest FP32 \((.+?)\): ([\d.]+)x", (tmp_path / "deployment.md").read_text())
+    assert goal.groups()[:2] == (fastest["int8"], fastest["fp32"])
+    assert float(goal[3]) == pytest.approx(frame.loc[fastest["int8"], "fps"] / frame.loc[fastest["fp32"], "fps"], abs=0.01)
     assert (frame["fps"] > 0).all() and frame["data"].str.contains("CamVid \\(SegNet copy\\) 360x480 test \\(2 images\\)").all()
     assert (tmp_path / "deploy" / "camvid-M_180x240.int8.onnx").exists()
     assert "calibrated on 3 train images" in frame.loc["onnxruntime int8", "provenance"]
@@ -239,6 +245,17 @@ def test_deployment_times_and_scores_every_backend_on_real_images(server, tmp_pa
     assert "holds variant camvid-M, not camvid-M-noaux" in capsys.readouterr().err
     with pytest.raises(InputError, match="test split is scored, never tuned on"):
         calibration_images("camvid", root, (180, 240), 2, split="test")
+
+
+def test_openvino_int8_without_calibration_images_or_with_a_wrong_name_is_one_line(tmp_path):
+    from crosscbam.errors import InputError
+    from crosscbam.speed import openvino
+
+    with pytest.raises(InputError, match="no calibration images"):
+        openvino.quantize_int8(tmp_path / "m.onnx", tmp_path / "m.xml", [])
+    with pytest.raises(InputError, match="written as .xml"):
+        openvino.quantize_int8(tmp_path / "m.onnx", tmp_path / "m.onnx", [np.zeros((1, 3, 8, 8), np.float32)])
+    assert not list(tmp_path.iterdir())
 
 
 def test_calibration_without_images_is_one_line(tmp_path, capsys):
