@@ -5,7 +5,7 @@ CORES ?= 2
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup browser slurm smoke test authors-check clean
+.PHONY: setup browser slurm smoke test authors-check gpu-wheels clean
 
 # torch first, pinned, so that nothing later pulls a multi-GB CUDA build.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -41,6 +41,13 @@ $(VENV)/.slurm-installed: tools/slurm/requirements.txt $(VENV)/.installed
 
 test: setup browser slurm
 	pytest
+
+# The pure-Python packages tools/gpu/check needs beyond a GPU image's PyTorch (pins from requirements.txt), as
+# wheels to carry to that machine.
+gpu-wheels: setup
+	rm -rf tools/gpu/wheels && mkdir -p tools/gpu/wheels
+	$(BIN)/pip download --disable-pip-version-check --no-deps -d tools/gpu/wheels \
+		$$(grep -E '^(pyyaml|tqdm|cityscapesscripts)==' requirements.txt)
 
 # Our networks, loss and initialisation against the authors' MMSeg fork (set up in ~/.cache/crosscbam-authors,
 # or AUTHORS_ENV); prints an equivalence table. tests/test_authors_check.py runs the same check under `make test`.

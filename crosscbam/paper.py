@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import yaml
 
 from crosscbam.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Tables whose rows we reproduce (ours next to the paper's).
 TABLES = ("table2", "table3", "table4", "table5", "table6")
@@ -38,6 +41,8 @@ def paper_table(name: str) -> pd.DataFrame:
     """
     if name not in ALL_TABLES:
         raise InputError(f"unknown table {name!r}; expected one of {', '.join(ALL_TABLES)}")
+    import pandas as pd  # here, not above: the speed protocol reads the paper's rows without pandas (tools/gpu/check)
+
     table = _load()[name]
     frame = pd.DataFrame(table["rows"])
     for column in ("variant", "network"):
@@ -115,8 +120,8 @@ def speed_rows(table: str) -> list[dict]:
     if table not in SPEED_TABLES:
         raise InputError(f"{table} is not a comparison table; expected one of {', '.join(SPEED_TABLES)}")
     rows = [
-        {"row": row["model"], "network": row_network(row), "size": row_size(table, row), "fps": row["fps"]}
-        for row in paper_table(table).to_dict("records")
+        {"row": row["model"], "network": row_network(row), "size": row_size(table, row), "fps": row.get("fps")}
+        for row in _load()[table]["rows"]
         if row_network(row)
     ]
     references = [r for r in rows if r["row"].startswith(SPEED_REFERENCE_PREFIX)]
