@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from crosscbam.authors_code import MissingFact, fact
-from crosscbam.paper import caption, paper_table, references, table_citations
+from crosscbam.paper import paper_speed, paper_table, references, table_citations
 
 #: Table -> the column that names its rows in claims.
 ROW_KEYS = {"table1": "stage", "table2": "model", "table3": "model", "table4": "variant", "table5": "dilations", "table6": "channels"}
@@ -224,13 +224,7 @@ def contains(a: Q, items: list) -> Q:
     return Q(set(map(str, items)) <= set(map(str, a.value)), f"{a.text} holds {', '.join(map(str, items))}")
 
 
-def caption_says(table: str, text: str) -> Q:
-    """Whether a table's caption contains ``text``."""
-    words = caption(table)
-    return Q(text in words, f"T{table[5:]} caption '{words}' contains {text}")
-
-
-NAMESPACE = {"caption_says": caption_says, "same": same, "equals": equals, "ordered": ordered, "contains": contains, "t": t, "code": code, "pct_more": pct_more, "pct_of_first": pct_of_first, "best": best, "all_of": all_of,
+NAMESPACE = {"same": same, "equals": equals, "ordered": ordered, "contains": contains, "t": t, "code": code, "pct_more": pct_more, "pct_of_first": pct_of_first, "best": best, "all_of": all_of,
              "monotone": monotone, "stage_strides": stage_strides, "column": column, "abs": abs, "Q": Q}
 
 
@@ -301,7 +295,7 @@ def judge(claim: dict) -> dict:
     note = claim.get("note", "")
     return {
         "id": claim["id"], "section": str(claim["section"]), "kind": claim.get("kind", "text"), "quote": claim["quote"],
-        "stated": _fmt(_stated_value(stated)) if not isinstance(stated, str) else stated,
+        "paraphrase": claim.get("paraphrase", ""), "stated": _fmt(_stated_value(stated)) if not isinstance(stated, str) else stated,
         "tolerance": "" if tol is None else (f"{_fmt(tol)} ({claim['tolerance_reason']})" if "tolerance" in claim else _fmt(tol)),
         "readings": " | ".join(shown), "verdict": verdict,
         "reason": "; ".join(filter(None, [reason, note])),
@@ -323,11 +317,11 @@ def citation_rows() -> list[dict]:
     """Every "[n]" that names a method, in the text (``claims.yaml``) and in Tables 2-3, against the reference list."""
     refs = references()
     owners = {_normalised(name): number for number, names in refs.items() for name in names}
-    cited = [(c["section"], c["quote"], c["name"], c["cited"]) for c in load_claims()["citations"]]
-    cited += [("tables", f"Table {table[5:]}: {model}[{number}]", model, number) for table in ("table2", "table3")
+    cited = [(c["section"], c["quote"], "", c["name"], c["cited"]) for c in load_claims()["citations"]]
+    cited += [("tables", f"{model}[{number}]", f"a row of Table {table[5:]}", model, number) for table in ("table2", "table3")
               for model, number in table_citations(table)]
     rows = []
-    for index, (section, quote, names, numbers) in enumerate(cited):
+    for index, (section, quote, paraphrase, names, numbers) in enumerate(cited):
         names, numbers = ([names], [numbers]) if not isinstance(numbers, list) else (names, numbers)
         problems, shown = [], []
         for name, number in zip(names, numbers):
@@ -338,7 +332,7 @@ def citation_rows() -> list[dict]:
                 owner = owners.get(_normalised(name))
                 problems.append(f"{name} is [{owner}] in the reference list" if owner else f"{name} is not in the reference list")
         rows.append({"id": f"cite-{index + 1:02d}", "section": str(section), "kind": "citation", "quote": quote,
-                     "stated": ", ".join(f"[{n}]" for n in numbers), "tolerance": "", "readings": " | ".join(shown),
+                     "paraphrase": paraphrase, "stated": ", ".join(f"[{n}]" for n in numbers), "tolerance": "", "readings": " | ".join(shown),
                      "verdict": "inconsistent" if problems else "consistent", "reason": "; ".join(problems)})
     return rows
 
@@ -363,8 +357,8 @@ def table_conflict_rows() -> list[dict]:
             continue
         values = {_fmt(value) for _, _, value in cells}
         shown = "; ".join(f"T{table[5:]} {key}: {_fmt(value)}" for table, key, value in cells)
-        rows.append({"id": f"tables-{variant}-{metric}", "section": "tables", "kind": "table vs table",
-                     "quote": f"{variant} {COLUMN_NAMES.get(metric, metric)} in Tables {', '.join(c[0][5:] for c in cells)}",
+        rows.append({"id": f"tables-{variant}-{metric}", "section": "tables", "kind": "table vs table", "quote": "",
+                     "paraphrase": f"{variant} {COLUMN_NAMES.get(metric, metric)} in Tables {', '.join(c[0][5:] for c in cells)}",
                      "stated": "", "tolerance": "0", "readings": shown,
                      "verdict": "consistent" if len(values) == 1 else "inconsistent",
                      "reason": "" if len(values) == 1 else f"the tables give {' and '.join(sorted(values))} for the same model"})
@@ -374,7 +368,15 @@ def table_conflict_rows() -> list[dict]:
 def audit() -> pd.DataFrame:
     """The paper-side audit: text claims, citations and table-vs-table checks, one row each."""
     rows = [judge(claim) for claim in load_claims()["claims"]] + citation_rows() + table_conflict_rows()
-    return pd.DataFrame(rows, columns=["id", "section", "kind", "quote", "stated", "tolerance", "readings", "verdict", "reason"])
+    return pd.DataFrame(rows, columns=["id", "section", "kind", "quote", "paraphrase", "stated", "tolerance", "readings", "verdict",
+                                       "reason"])
+
+
+def claim_words(row: dict) -> str:
+    """A claim as a reader sees it: the paper's words in quotation marks, ours marked as ours and never
+    quoted (a row read back from the CSV has NaN where a field is empty)."""
+    quote, ours = (row.get(key) if isinstance(row.get(key), str) else "" for key in ("quote", "paraphrase"))
+    return " ".join(filter(None, [f'"{quote}"' if quote else "", f"[ours: {ours}]" if ours else ""]))
 
 
 def section_counts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -430,6 +432,10 @@ class Results:
         return Q(value, f"{_fmt(value)} (ours {variant} {dataset} val)")
 
     def ours_fps_ratio(self, variant: str, reference: str) -> Q:
+        """FPS of ``variant`` over its STDC-Seg ``reference``, timed in one run: from the variant's own FPS
+        record, else from the Table 2/3 same-run group that times both rows at the variant's input."""
+        from crosscbam.variants import get_variant
+
         reasons = []
         for record in self.fps:
             if record["model"] != variant or (record.get("reference") or {}).get("model") != reference:
@@ -439,6 +445,12 @@ class Results:
                 reasons.append(why)
                 continue
             return Q(record["fps_ratio"], f"{_fmt(record['fps_ratio'])} (ours {variant}/{reference}, same run)")
+        rows = paper_speed(variant, reference, tuple(get_variant(variant).eval_size))
+        if rows:
+            try:
+                return self.ours_speed(rows["table"], rows["model_row"], rows["reference_row"])
+            except NotAvailable as why:
+                reasons.append(str(why))
         raise NotAvailable("; ".join(reasons) or f"no same-run FPS of {variant} and {reference}")
 
 
@@ -461,7 +473,9 @@ class Results:
 
 
 def audit_ours(results: Results) -> pd.DataFrame:
-    """The claims we measure ourselves: the stated value against ours."""
+    """The claims we measure ourselves: the stated value against ours. A claim of several parts ("larger
+    model, more parameters, and slower inference speed") lists them; it is reproduced only when every
+    part is, and the reason says which parts were checked and which could not be."""
     namespace = {**NAMESPACE, "ours_complexity": results.ours_complexity, "ours_miou": results.ours_miou,
                  "ours_fps_ratio": results.ours_fps_ratio, "ours_speed": results.ours_speed}
     rows = []
@@ -470,15 +484,30 @@ def audit_ours(results: Results) -> pd.DataFrame:
             continue
         stated = claim["stated"]
         tol = float(claim["tolerance_ours"]) if "tolerance_ours" in claim else tolerance(stated) if not isinstance(stated, bool) else None
-        try:
-            ours = Q.of(eval(claim["ours"], {"__builtins__": {}}, namespace))  # noqa: S307 (our own data file)
-        except NotCheckable as missing:
-            rows.append({"id": claim["id"], "quote": claim["quote"], "stated": stated, "ours": "n/a", "arithmetic": "",
-                         "verdict_ours": "not reproduced here", "reason_ours": str(missing)})
+        parts = claim["ours"] if isinstance(claim["ours"], list) else [{"part": "", "expr": claim["ours"]}]
+        computed, missing = [], []
+        for part in parts:
+            label = f"{part['part']}: " if part["part"] else ""
+            try:
+                value = Q.of(eval(part["expr"], {"__builtins__": {}}, namespace))  # noqa: S307 (our own data file)
+            except NotCheckable as why:
+                missing.append(f"{label}{why}")
+                continue
+            computed.append((part["part"], label, value, matches(stated, value.value, tol)))
+        row = {"id": claim["id"], "quote": claim["quote"], "stated": stated}
+        if not computed:
+            rows.append({**row, "ours": "n/a", "arithmetic": "", "verdict_ours": "not reproduced here",
+                         "reason_ours": "; ".join(missing)})
             continue
-        ok = matches(stated, ours.value, tol)
-        rows.append({"id": claim["id"], "quote": claim["quote"], "stated": stated, "ours": _fmt(ours.value),
-                     "arithmetic": ours.text, "verdict_ours": "reproduced" if ok else "not reproduced",
-                     "reason_ours": f"tolerance {_fmt(tol)}" + (f" ({claim['tolerance_ours_reason']})" if "tolerance_ours_reason" in claim else "")
-                     if tol is not None else ""})
+        several = len(parts) > 1
+        reason = (f"tolerance {_fmt(tol)}" + (f" ({claim['tolerance_ours_reason']})" if "tolerance_ours_reason" in claim else "")
+                  if tol is not None else "")
+        if missing:
+            checked = ", ".join(f"{name} {'holds' if ok else 'fails'}" for name, _, _, ok in computed)
+            reason = "; ".join(filter(None, [reason, f"checked: {checked}; not checked: " + "; ".join(missing)]))
+        verdict = ("not reproduced" if not all(ok for *_, ok in computed) else "not reproduced here" if missing else "reproduced")
+        rows.append({**row, "ours": "; ".join(f"{label}{_fmt(value.value)}" for _, label, value, _ in computed),
+                     "arithmetic": " | ".join(f"{label}{value.text}" + (f" -> {'holds' if ok else 'fails'}" if several else "")
+                                              for _, label, value, ok in computed),
+                     "verdict_ours": verdict, "reason_ours": reason})
     return pd.DataFrame(rows, columns=["id", "quote", "stated", "ours", "arithmetic", "verdict_ours", "reason_ours"])

@@ -1,8 +1,9 @@
 """One self-contained HTML page: a one-screen summary of the findings first (claims, complexity,
 what was and was not reproduced here and why), then each table as paper | ours | verdict with
 provenance behind numbered footnotes, the claims audit, the figures, and the run's provenance last.
-Figures are embedded as data URIs, so the page can be mailed or archived alone; nothing is wider than
-a 1400-px window (long text wraps; wide tables show their compact view)."""
+Figures are embedded as data URIs at their own size and aspect ratio, each with a caption saying what it
+shows, so the page can be mailed or archived alone; nothing is wider than a 1400-px window (long text
+wraps; wide tables show their compact view and scroll inside their own box)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from crosscbam.claims import section_counts
+from crosscbam.errors import InputError
 from crosscbam.io import write_text
-from crosscbam.reports import COMPACT_GROUPS, NOT_BUILT, compact_view, finding_sentence
+from crosscbam.reports import COMPACT_GROUPS, NOT_BUILT, compact_view, finding_sentence, fps_view
 
 PAGE_WIDTH_PX = 1400
+#: A column whose longest cell is longer than this many characters wraps (numbers and short words stay on one line).
+WRAP_AFTER_CHARS = 20
 STYLE = """
 * { box-sizing: border-box; }
 body { font-family: system-ui, sans-serif; margin: 0 auto; padding: 1rem 1.5rem; max-width: 1400px; color: #222; }
@@ -27,38 +31,67 @@ h3 { font-size: 1rem; margin: 1rem 0 0.3rem; }
 .footnotes { list-style: none; padding-left: 0; overflow-wrap: anywhere; }
 .summary { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5rem 1rem; }
 .summary li { margin: 0.15rem 0; }
-table { border-collapse: collapse; font-size: 0.75rem; max-width: 100%; }
+.table-box { max-width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.75rem; }
 th, td { border: 1px solid #ddd; padding: 2px 5px; text-align: right; white-space: nowrap; vertical-align: top; }
-td.text, th.text { text-align: left; white-space: normal; overflow-wrap: anywhere; min-width: 8rem; max-width: 26rem; }
+td.text, th.text { text-align: left; white-space: normal; overflow-wrap: anywhere; min-width: 6rem; max-width: 26rem; }
 th { background: #f3f3f3; }
 .inconsistent, .not-reproduced, .noisy { background: #fde2e1; }
 .consistent, .reproduced { background: #e3f6e3; }
 .ambiguous, .not-comparable, .not-reproduced-here, .undecided { background: #fff6d6; }
 .holds { background: #e3f6e3; } .does-not-hold { background: #fde2e1; }
 figure { display: inline-block; margin: 0.5rem; vertical-align: top; max-width: 100%; }
-figure img { max-width: 100%; width: 650px; border: 1px solid #ddd; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid #ddd; }
+figcaption { font-size: 0.85rem; color: #555; max-width: 60rem; }
 """
-# Sets data-images-ok and data-scroll-width on <body> once the page has loaded: the report's test reads them.
+# Once the page has loaded, writes on <body> what the report's test checks (JSON lists, empty when all is
+# well): images that failed to load, elements reaching past the window's edges, images shown off their
+# natural aspect ratio or larger than their natural size (blurred), and visible text reading "nan".
 CHECK_PAGE = """
 window.addEventListener('load', () => {
-  const ok = Array.from(document.images).every(img => img.complete && img.naturalWidth > 0);
-  document.body.dataset.imagesOk = String(ok);
-  document.body.dataset.scrollWidth = String(document.documentElement.scrollWidth);
+  const width = document.documentElement.clientWidth;
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '');
+  const images = Array.from(document.images);
+  const data = document.body.dataset;
+  data.scrollWidth = String(document.documentElement.scrollWidth);
+  data.imagesBroken = JSON.stringify(images.filter(img => !img.complete || img.naturalWidth === 0).map(img => img.alt));
+  data.tooWide = JSON.stringify(Array.from(document.querySelectorAll('body, body *'))
+    .map(el => [el, el.getBoundingClientRect()]).filter(([el, box]) => box.right > width + 0.5 || box.left < -0.5)
+    .map(([el, box]) => `${name(el)}: ${Math.round(box.left)}-${Math.round(box.right)} px`).slice(0, 10));
+  const sizes = img => `${img.alt}: ${img.clientWidth}x${img.clientHeight} shown, ${img.naturalWidth}x${img.naturalHeight} natural`;
+  const shown = images.filter(img => img.naturalWidth > 0);
+  data.imagesOffRatio = JSON.stringify(shown.filter(img =>
+    Math.abs((img.clientWidth / img.clientHeight) / (img.naturalWidth / img.naturalHeight) - 1) > 0.01).map(sizes));
+  data.imagesUpscaled = JSON.stringify(shown.filter(img => img.clientWidth > img.naturalWidth).map(sizes));
+  data.nanText = JSON.stringify(document.body.innerText.match(/.{0,60}\\bnan\\b.{0,20}/gi) || []);
 });
 """
 VERDICT_CLASSES = ("not reproduced here", "not reproduced", "not comparable", "inconsistent", "consistent", "reproduced",
                    "ambiguous", "noisy", "holds", "does not hold", "undecided")
-#: Columns shown as wrapping text rather than one line.
-TEXT_COLUMNS = {"quote", "readings", "reason", "reason_ours", "arithmetic", "versions", "device", "fallback", "paper", "scale",
-                "comparison", "verdict", "data", "provenance"}
 #: The columns a reviewer needs from the summary tables (the CSVs keep every column).
 SUMMARY_COLUMNS = {
-    "fps": ["variant", "input", "backend", "precision", "fps", "cv", "reference", "fps_ratio", "fps_ratio_paper",
-            "roofline_fraction", "device"],
-    "claims": ["id", "section", "quote", "stated", "verdict", "readings", "reason"],
+    "claims": ["id", "section", "quote", "paraphrase", "stated", "verdict", "readings", "reason"],
+    # The authors' file:line and the tests behind each row stay in reports/protocol.csv (its notes say so).
+    "protocol": ["setting", "paper", "paper_section", "authors", "ours", "text_vs_code", "ours_vs_code", "why"],
 }
-TITLES = {"claims": "Claims audit (paper side)", "claims_ours": "Claims against our results", "complexity": "Complexity (ours)",
-          "fps": "Speed (ours)", "ablation_camvid": "Table 4's ablation on real CamVid (ours)",
+#: Sections of a table's Markdown twin that this page draws itself (every other section is shown below the table).
+DRAWN_SECTIONS = {"claims": ("Claims per section", "Every claim")}
+#: What each figure shows, by file stem (``FIGURES`` in workflow/rules/common.smk).
+FIGURE_CAPTIONS = {
+    "fig7_qualitative": "Fig. 7 (Sec. 4.4) from our model: evaluation images with our prediction overlaid at opacity 0.5 "
+                        "and 1.0 and the ground truth; each row gives the image's own mIoU, the legend the class colours.",
+    "fig8_ablation": "Fig. 8 (Sec. 4.4) from our models: one evaluation image segmented by each Table 4 network (overlay "
+                     "at opacity 0.5, titled with that network's mIoU on this image), then the ground truth.",
+    "speed_accuracy": "Speed against accuracy for every Table 2 method as the paper reports it (FPS with TensorRT on a "
+                      "GTX 1080Ti): val and test mIoU in separate panels; ours are drawn (val) for the full preset only.",
+    "speed_ratios": "Relative speed (Tables 2-3): each timed network's FPS ratio to Cross-CBAM-M in the paper against "
+                    "the same ratio measured here in one run, with its 95 % interval (hollow: a noisy timing); on the "
+                    "dashed line ours equals the paper's.",
+    "training_curves": "Training loss and learning rate against iteration for every trained network (first seed); "
+                       "the learning rate follows the preset's recipe, stated under the plots.",
+}
+TITLES = {"protocol": "Training and evaluation protocol: paper, authors' code, ours", "claims": "Claims audit (paper side)",
+          "claims_ours": "Claims against our results", "complexity": "Complexity (ours)", "fps": "Speed (ours)", "ablation_camvid": "Table 4's ablation on real CamVid (ours)",
           "deployment": "Deployment on this CPU: speed and test mIoU (ours)"}
 
 
@@ -97,8 +130,13 @@ def _header(columns: list[str], text_columns: list[bool]) -> str:
     return "<tr>" + "".join(top) + "</tr><tr>" + "".join(bottom) + "</tr>"
 
 
+def _wraps(column: pd.Series) -> bool:
+    """Long text wraps in its cell; numbers and short words stay on one line."""
+    return any(len(_shown(value)) > WRAP_AFTER_CHARS for value in column)
+
+
 def _table_html(frame: pd.DataFrame, table_id: str) -> str:
-    text_columns = [c in TEXT_COLUMNS for c in frame.columns]
+    text_columns = [_wraps(frame[c]) for c in frame.columns]
     body = []
     for row in frame.itertuples(index=False):
         cells = []
@@ -108,18 +146,56 @@ def _table_html(frame: pd.DataFrame, table_id: str) -> str:
             cells.append(f'<td class="{css}">{html.escape(shown)}</td>' if css else f"<td>{html.escape(shown)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     head = _header(list(map(str, frame.columns)), text_columns)
-    return f'<table id="{table_id}"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+    # A table too wide for the window scrolls inside its box, never the page.
+    return f'<div class="table-box"><table id="{table_id}"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
-def _markdown_notes(md_path: Path) -> str:
-    lines = [line[2:] for line in md_path.read_text().splitlines() if line.startswith("- ")] if md_path.exists() else []
-    return "<ul class='notes'>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>" if lines else ""
+def _markdown_sections(md_path: Path) -> dict[str, list[str]]:
+    """A Markdown twin's lines by "## " section; the lines before the first section under ""."""
+    sections: dict[str, list[str]] = {"": []}
+    for line in md_path.read_text().splitlines() if md_path.exists() else []:
+        if line.startswith("## "):
+            sections[line[3:].strip()] = []
+        else:
+            sections[list(sections)[-1]].append(line)
+    return sections
+
+
+def _notes_html(lines: list[str]) -> str:
+    notes = [line[2:] for line in lines if line.startswith("- ")]
+    return "<ul class='notes'>" + "".join(f"<li>{html.escape(note)}</li>" for note in notes) + "</ul>" if notes else ""
+
+
+def _pipe_tables(lines: list[str]) -> list[pd.DataFrame]:
+    """The Markdown pipe tables (as pandas writes them) among ``lines``."""
+    tables, rows = [], []
+    for line in [*lines, ""]:
+        if line.startswith("|"):
+            rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        elif rows:
+            tables.append(pd.DataFrame(rows[2:], columns=rows[0]))  # rows[1] is the |:---| rule
+            rows = []
+    return tables
+
+
+def _sections_html(name: str, md_path: Path) -> str:
+    """The Markdown twin's sections (notes and tables) below the table, but those this page draws itself."""
+    parts = []
+    for number, (heading, lines) in enumerate(list(_markdown_sections(md_path).items())[1:], 1):
+        if heading.startswith(DRAWN_SECTIONS.get(name, ())):
+            continue
+        tables = "".join(_table_html(table, f"{name}-section{number}-{i}") for i, table in enumerate(_pipe_tables(lines), 1))
+        parts.append(f"<h3>{html.escape(heading)}</h3>{_notes_html(lines)}{tables}")
+    return "".join(parts)
 
 
 def _image_html(path: Path) -> str:
+    if path.stem not in FIGURE_CAPTIONS:
+        raise InputError(f"no caption for figure {path.name}: add one to FIGURE_CAPTIONS in {__name__} "
+                         f"(captioned: {', '.join(FIGURE_CAPTIONS)})")
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    caption = html.escape(path.stem.replace("_", " "))
-    return f'<figure><img alt="{caption}" src="data:image/png;base64,{data}"><figcaption>{caption}</figcaption></figure>'
+    return (f'<figure id="{html.escape(path.stem)}"><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(FIGURE_CAPTIONS[path.stem])}</figcaption></figure>")
 
 
 def _list(items: list[str]) -> str:
@@ -207,8 +283,9 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
     """Write the page.
 
     Args:
-        tables: CSV files (each with a Markdown twin next to it whose bullet notes are shown).
-        figures: PNG files.
+        tables: CSV files, each with a Markdown twin next to it: its bullet notes are shown above the
+            table, its "## " sections (notes and tables) below it.
+        figures: PNG files, named as in :data:`FIGURE_CAPTIONS`.
         out: the HTML file to write.
         preset: the workflow preset, shown in the heading.
         summary: run-level provenance (commit, device, library versions, ...), shown last.
@@ -226,16 +303,19 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
         name, frame = csv.stem, frames[csv.stem]
         title = f"Table {name[5:]}" if name.startswith("table") else TITLES.get(name, name.capitalize())
         parts.append(f"<h2 id='{html.escape(name)}'>{html.escape(title)}</h2>")
-        parts.append(_markdown_notes(csv.with_suffix(".md")))
+        parts.append(_notes_html(_markdown_sections(csv.with_suffix(".md"))[""]))
         footnotes: list[str] = []
         if name.startswith("ablation_") and "part" in frame:
             from crosscbam.ablation import CLAIM_COLUMNS, ROW_COLUMNS
 
             parts.append(_table_html(frame[frame["part"] == "row"][ROW_COLUMNS].round(2), f"{name}-rows"))
             parts.append(_table_html(frame[frame["part"] == "claim"][CLAIM_COLUMNS].round(2), f"{name}-claims"))
+            parts.append(_sections_html(name, csv.with_suffix(".md")))
             continue
         if name.startswith("table"):
             frame, footnotes = compact_view(frame)
+        elif name == "fps":  # the view fps.md shows (reports.fps_view)
+            frame = fps_view(frame)
         elif name in SUMMARY_COLUMNS:
             if name == "claims":
                 parts.append("<h3>Claims per section</h3>" + _table_html(section_counts(frame), "claims-per-section")
@@ -244,6 +324,7 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
         parts.append(_table_html(frame, name))
         if footnotes:
             parts.append("<ul class='footnotes'>" + "".join(f"<li>{html.escape(note)}</li>" for note in footnotes) + "</ul>")
+        parts.append(_sections_html(name, csv.with_suffix(".md")))
     if figures:
         parts.append("<h2 id='figures'>Figures</h2>")
         parts.extend(_image_html(Path(p)) for p in figures)

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from crosscbam.claims import claim_words
+from crosscbam.deploy_report import ratio_interval
 from crosscbam.errors import InputError
 from crosscbam.io import write_text
 from crosscbam.models import get_variant
+from crosscbam.variants import speed_reference
 from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, caption, paper_speed, paper_table, row_network, row_size, speed_rows
 
 #: Relative tolerances for a "consistent" complexity verdict (params 0.1 %, FLOPs 0.5 %).
@@ -31,19 +34,54 @@ DECIMALS = {"gflops": 3, "params_m": 4, "miou": 2, "fps": 1, "ratio": 3}
 NOT_COMPARABLE = "not comparable"
 #: The verdict of a row of another method, which we do not build (the compact view leaves it blank).
 NOT_BUILT = "not built here"
-#: Timing noise above which an FPS record is never used for a verdict (std/mean of per-pass latency).
+#: Timing noise above which an FPS record is never used for a verdict (std/mean of per-pass latency); a
+#: ratio with either network's CV above it is shown with its interval and "noisy", never as a bare number.
 NOISY_CV = 0.05
+#: How a same-run FPS ratio is shown (:func:`ratio_columns`), said once for every table that shows one.
+RATIO_RULE = (f"a ratio whose timing CV (either network) exceeds {NOISY_CV:.0%} is shown as `ratio [95 % interval] noisy`, "
+              "the interval from the standard errors of both mean latencies (CV / sqrt(passes))")
+#: Other processes' CPU use during a timing (cores kept busy on average, speed.load) above which the
+#: record is "timed under load": on a CPU that is time taken from the timed passes.
+LOAD_LIMIT_CORES = 0.25
+TIMED_UNDER_LOAD = "timed under load"
 #: What a delta shows where ours is not comparable with the paper (never a number that looks like a match).
 NOT_APPLICABLE = "n/a"
+
+
+def under_load(record: dict) -> str | None:
+    """"timed under load: ..." where other processes kept more than :data:`LOAD_LIMIT_CORES` cores busy
+    while ``record`` (an FPS or group record: one run) was timed; None where they did not, or where the
+    load was not recorded (records from before it was)."""
+    load = (record.get("provenance") or {}).get("load") or {}
+    cores = load.get("others_cores")
+    if not _over_load_limit(cores):
+        return None
+    return (f"{TIMED_UNDER_LOAD}: other processes kept {cores:.2f} of {load.get('cores', '?')} cores busy during the "
+            f"timing (limit {LOAD_LIMIT_CORES})")
+
+
+def _over_load_limit(cores: float | None) -> bool:
+    return cores is not None and cores == cores and cores > LOAD_LIMIT_CORES
+
+
+def _load_first(record: dict, reason: str | None) -> str | None:
+    """A record timed under load says so first, whatever else keeps it from a verdict."""
+    load = under_load(record)
+    return reason if load is None else load + (f"; also {reason}" if reason else "")
 
 
 def fps_unusable(record: dict, preset: str) -> str | None:
     """Why an FPS record cannot decide a verdict against the paper, or None when it can.
 
-    A verdict needs the full preset, the paper's input size for the model, TensorRT (the paper's
-    backend), a low timing CV for both models of the same-run ratio, and a roofline fraction of at
-    most 1 (a higher one means the timing or the roofline, measured in the same run, is wrong).
+    A verdict needs a machine otherwise idle while timing (:func:`under_load`), the full preset, the
+    paper's input size for the model, TensorRT (the paper's backend), a low timing CV for both models
+    of the same-run ratio, and a roofline fraction of at most 1 (a higher one means the timing or the
+    roofline, measured in the same run, is wrong).
     """
+    return _load_first(record, _fps_record_unusable(record, preset))
+
+
+def _fps_record_unusable(record: dict, preset: str) -> str | None:
     size = tuple(record["input"][2:])
     try:
         paper_size = tuple(get_variant(record["model"]).eval_size)
@@ -67,7 +105,8 @@ def fps_unusable(record: dict, preset: str) -> str | None:
 
 
 def read_records(paths: list[str | Path]) -> list[dict]:
-    """Result JSONs; a malformed file raises naming the file."""
+    """Result JSONs, each with the ``path`` it was read from (the tables name the file behind a
+    number); a malformed file raises naming the file."""
     records = []
     for path in paths:
         try:
@@ -75,8 +114,22 @@ def read_records(paths: list[str | Path]) -> list[dict]:
             record["models" if record.get("kind") == "fps_group" else "model"]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise InputError(f"result file {path} is not a crosscbam result JSON ({error})") from None
-        records.append(record)
+        records.append({**record, "path": str(path)})
     return records
+
+
+def ratio_columns(entry: dict, reference: dict) -> dict:
+    """A same-run FPS ratio, ``entry`` over ``reference`` (two networks' entries of one record): the
+    raw ratio, its 95 % interval (:func:`crosscbam.deploy_report.ratio_interval`), whether either
+    timing CV exceeds :data:`NOISY_CV`, and what a person reads (:data:`RATIO_RULE`)."""
+    timings = [{**e["timing"], "fps": e["fps"]} for e in (entry, reference)]
+    ratio, low, high = ratio_interval(*timings)
+    low = max(low, 0.0)  # a very noisy ratio's normal interval can reach below 0, which no FPS ratio can
+    noisy = max(t["cv"] for t in timings) > NOISY_CV
+    shown = f"{ratio:.2f} [{low:.2f}, {high:.2f}] noisy" if noisy else f"{ratio:.{DECIMALS['ratio']}f}"
+    return {"fps_ratio": round(ratio, DECIMALS["ratio"]), "fps_ratio_low": round(low, DECIMALS["ratio"]),
+            "fps_ratio_high": round(high, DECIMALS["ratio"]), "fps_ratio_noisy": noisy, "fps_ratio_shown": shown,
+            "fps_reference_fps": round(reference["fps"], DECIMALS["fps"] + 1), "fps_reference_cv": round(reference["timing"]["cv"], 4)}
 
 
 def record_kind(record: dict) -> str:
@@ -169,30 +222,6 @@ def _miou_columns(column: str, paper_value: float | None, record: dict | None, b
     return out
 
 
-def _fps_columns(row: dict, ours_fps: float | None, record: dict | None, ratio: float | None, paper_ratio: float | None,
-                 preset: str, built: bool) -> dict:
-    """FPS columns of a Table 5/6 row: ours, and our same-run ratio to STDC-Seg against the paper's."""
-    out = {"fps": None if ours_fps is None else round(ours_fps, DECIMALS["fps"]), "fps_paper": row.get("fps"),
-           "fps_ratio": None if ratio is None else round(ratio, DECIMALS["ratio"]),
-           "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None}
-    if record is None:
-        out["fps_verdict"] = "missing result" if built else NOT_BUILT
-        return out
-    backend = f"{record['backend']} {record['precision']}"
-    unusable = fps_unusable(record, preset)
-    if ratio is not None and paper_ratio is not None:
-        out["fps_ratio_delta"] = NOT_APPLICABLE if unusable else round(ratio - paper_ratio, DECIMALS["ratio"])
-    if unusable:
-        out["fps_verdict"] = unusable
-    elif ratio is None or paper_ratio is None:
-        out["fps_verdict"] = "no same-run reference"
-    else:
-        ok = abs(ratio / paper_ratio - 1) <= FPS_RATIO_TOLERANCE
-        out["fps_verdict"] = f"{'consistent' if ok else 'inconsistent'}: ratio to {record['reference']['model']} (tol. {FPS_RATIO_TOLERANCE:.0%})"
-    out["fps_provenance"] = _provenance(preset, "random input", record, backend) + f"; input={'x'.join(map(str, record['input'][2:]))}"
-    return out
-
-
 def _pick_fps(fps_records: list[dict], model: str, size: tuple[int, int]) -> dict | None:
     """The FPS record of ``model`` at ``size`` (or, failing that, at any size: its row says which)."""
     exact = [r for r in fps_records if r["model"] == model and tuple(r["input"][2:]) == tuple(size)]
@@ -243,22 +272,52 @@ def _evaluated_at_row_size(table: str, paper_row: dict, network: str) -> bool:
 
 
 def _fps_row(table, paper_row, variant, fps_records, preset) -> dict:
-    """Tables 5-6: our FPS record of the row's variant, and its same-run STDC-Seg ratio against the paper's."""
+    """Tables 5-6: our FPS record of the row's variant, and its ratio to the STDC-Seg timed in the same
+    run (numerator and denominator in that one record, named by its file) against the paper's ratio to
+    its Table 2 STDC-Seg row of the same input (``fps_reference_paper``)."""
+    out = {"fps": None, "fps_paper": paper_row.get("fps")}
     if not variant:
-        return {"fps": None, "fps_paper": paper_row.get("fps"), "fps_verdict": NOT_BUILT}
-    size = get_variant(variant).eval_size
+        return {**out, "fps_verdict": NOT_BUILT}
+    size = tuple(get_variant(variant).eval_size)
     record = _pick_fps(fps_records, variant, size)
     reference = (record or {}).get("reference")
-    reference_fps = [r["fps"] for r in speed_rows("table2") if reference and r["network"] == reference["model"] and r["size"] == size]
-    paper_ratio = paper_row["fps"] / reference_fps[0] if reference_fps and paper_row.get("fps") else None
-    ratio = record.get("fps_ratio") if record else None
-    return _fps_columns(paper_row, record["fps"] if record else None, record, ratio, paper_ratio, preset, True)
+    reference_name = reference["model"] if reference else speed_reference(variant)
+    reference_paper = next((r["fps"] for r in speed_rows("table2") if r["network"] == reference_name and tuple(r["size"]) == size), None)
+    paper_ratio = paper_row["fps"] / reference_paper if reference_paper and pd.notna(paper_row.get("fps")) else None
+    out.update({"fps_ratio_to": reference_name, "fps_reference_paper": reference_paper, "fps_ratio": None,
+                "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None})
+    if record is None:
+        return {**out, "fps_verdict": "missing result"}
+    out.update({"fps": round(record["fps"], DECIMALS["fps"]), "fps_cv": round(record["timing"]["cv"], 4)})
+    if reference:
+        out.update(ratio_columns(record, reference))
+    ratio = record.get("fps_ratio")
+    unusable = fps_unusable(record, preset)
+    if ratio is not None and paper_ratio is not None:
+        out["fps_ratio_delta"] = NOT_APPLICABLE if unusable else round(ratio - paper_ratio, DECIMALS["ratio"])
+    if unusable:
+        out["fps_verdict"] = unusable
+    elif ratio is None or paper_ratio is None:
+        out["fps_verdict"] = "no same-run reference"
+    else:
+        ok = abs(ratio / paper_ratio - 1) <= FPS_RATIO_TOLERANCE
+        out["fps_verdict"] = f"{'consistent' if ok else 'inconsistent'}: ratio to {reference_name} (tol. {FPS_RATIO_TOLERANCE:.0%})"
+    out["fps_record"] = record.get("path")
+    out["fps_provenance"] = (_provenance(preset, "random input", record, f"{record['backend']} {record['precision']}")
+                             + f"; input={'x'.join(map(str, record['input'][2:]))}; record={record.get('path', '?')} "
+                             f"(ours and its {reference_name}, one run)")
+    return out
 
 
 def group_unusable(group: dict, entries: list[dict], preset: str) -> str | None:
     """Why a same-run group cannot decide a verdict against the paper's ratio, or None when it can:
-    the full preset at the rows' own inputs, TensorRT FP32 batch 1 (the paper's protocol), and a
-    timing CV of at most :data:`NOISY_CV` for every network compared."""
+    a machine otherwise idle while timing (:func:`under_load`), the full preset at the rows' own
+    inputs, TensorRT FP32 batch 1 (the paper's protocol), and a timing CV of at most
+    :data:`NOISY_CV` for every network compared."""
+    return _load_first(group, _group_record_unusable(group, entries, preset))
+
+
+def _group_record_unusable(group: dict, entries: list[dict], preset: str) -> str | None:
     if preset != "full":
         return f"{NOT_COMPARABLE}: the {preset} preset"
     if group["backend"] != "tensorrt" or group["precision"] != "fp32":
@@ -294,7 +353,7 @@ def _group_columns(paper_row: dict, speed: dict, groups: list[dict], preset: str
         return out
     reference_row = speed[name]["reference_row"]
     paper_ratio = out["fps_paper"] / speed[reference_row]["fps"] if pd.notna(out["fps_paper"]) else None
-    out.update({"fps_ratio_to": reference_row, "fps_ratio": None,
+    out.update({"fps_ratio_to": reference_row, "fps_reference_paper": speed[reference_row]["fps"], "fps_ratio": None,
                 "fps_ratio_paper": None if paper_ratio is None else round(paper_ratio, DECIMALS["ratio"]), "fps_ratio_delta": None})
     main = groups[0] if groups else None
     entry = group_entry(main, name) if main else None
@@ -302,16 +361,18 @@ def _group_columns(paper_row: dict, speed: dict, groups: list[dict], preset: str
         out["fps_verdict"] = "missing result"
         return out
     reference = group_entry(main, reference_row)
-    ratio = entry["fps"] / reference["fps"]
     _, _, height, width = entry["input"]
     out.update({
         "fps": round(entry["fps"], DECIMALS["fps"]),
         "fps_cv": round(entry["timing"]["cv"], 4),
         "fps_input": f"{height}x{width}",
-        "fps_ratio": round(ratio, DECIMALS["ratio"]),
+        **ratio_columns(entry, reference),
         "params_m": round(entry["params"] / 1e6, DECIMALS["params_m"]),
         "gflops": round(entry["gflops"], DECIMALS["gflops"]),
     })
+    if entry is reference:  # the row the others are divided by: 1 by definition, no noise
+        out.update(fps_ratio_low=1.0, fps_ratio_high=1.0, fps_ratio_noisy=False, fps_ratio_shown="1 (reference)")
+    ratio = entry["fps"] / reference["fps"]
     for other in groups[1:]:
         other_ratio = group_ratio(other, name, reference_row)
         out[f"fps_ratio_{other['backend']}_{other['precision']}"] = None if other_ratio is None else round(other_ratio, DECIMALS["ratio"])
@@ -325,8 +386,9 @@ def _group_columns(paper_row: dict, speed: dict, groups: list[dict], preset: str
         out["fps_ratio_delta"] = round(ratio - paper_ratio, DECIMALS["ratio"])
         ok = abs(ratio / paper_ratio - 1) <= FPS_RATIO_TOLERANCE
         out["fps_verdict"] = f"{'consistent' if ok else 'inconsistent'}: ratio to {reference_row} (tol. {FPS_RATIO_TOLERANCE:.0%})"
+    out["fps_record"] = main.get("path")
     out["fps_provenance"] = (_provenance(preset, "random input", main, f"{main['backend']} {main['precision']}")
-                             + f"; input={height}x{width}; one interleaved run of the table's networks")
+                             + f"; input={height}x{width}; record={main.get('path', '?')} (one interleaved run of the table's networks)")
     return out
 
 
@@ -354,8 +416,9 @@ COMPACT_GROUPS = {
     # No verdict column: every row's would read "not reproduced here" (the table's notes say why).
     "test mIoU": {"paper": "miou_test_paper", "ours": "miou_test", "provenance": "miou_test_provenance"},
     "mIoU": {"paper": "miou_paper", "ours": "miou", "verdict": "miou_verdict", "provenance": "miou_provenance"},
-    "FPS": {"paper": "fps_paper", "ours": "fps", "paper ratio": "fps_ratio_paper", "ours ratio": "fps_ratio",
-            "verdict": "fps_verdict", "provenance": "fps_provenance"},
+    # Our ratio as shown (noisy ones with their interval) and its denominator: the network and its FPS.
+    "FPS": {"paper": "fps_paper", "ours": "fps", "paper ratio": "fps_ratio_paper", "ours ratio": "fps_ratio_shown",
+            "ours ref.": ("fps_ratio_to", "fps_reference_fps"), "verdict": "fps_verdict", "provenance": "fps_provenance"},
     "GFLOPs": {"paper": "gflops_paper", "ours": "gflops", "provenance": "complexity_provenance"},
     "M params": {"paper": "params_m_paper", "ours": "params_m", "provenance": "complexity_provenance"},
     "complexity": {"needs": "gflops_paper", "verdict": "complexity_verdict"},
@@ -371,6 +434,11 @@ def _shown(value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     return str(value)
+
+
+def _is_true(value: object) -> bool:
+    """A flag read back from a CSV, where a row without it is NaN."""
+    return value is not None and value == value and bool(value)
 
 
 def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -397,9 +465,12 @@ def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 row[f"{group} paper"] = _shown(record[columns["paper"]])
                 ours = _shown(record.get(columns["ours"]))
                 row[f"{group} ours"] = ours + (key(_shown(record.get(columns.get("provenance", "")))) if ours else "")
-            for extra in ("paper ratio", "ours ratio"):
+            for extra in ("paper ratio", "ours ratio", "ours ref."):
                 if extra in columns:
-                    row[f"{group} {extra}"] = _shown(record.get(columns[extra]))
+                    values = [_shown(record.get(c)) for c in ((columns[extra],) if isinstance(columns[extra], str) else columns[extra])]
+                    row[f"{group} {extra}"] = " ".join(values) if all(values) else ""
+            if "ours ratio" in columns and _is_true(record.get("fps_ratio_noisy")):
+                row[f"{group} ours ratio"] += key(RATIO_RULE)
             for heading, shown in columns.get("shown", {}).items():
                 values = [f"{value:.2f}" if isinstance(value := record.get(column), float) and value == value else _shown(value)
                           for column in shown]
@@ -417,10 +488,11 @@ def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def write_table(frame: pd.DataFrame, csv_path: str | Path, md_path: str | Path, title: str, notes: list[str],
-                compact: bool = False, preset: str | None = None) -> None:
-    """Write a table as CSV (every column) and as its Markdown twin (title, notes, the compact view
-    with numbered footnotes when ``compact``, else the table)."""
-    view, footnotes = compact_view(frame) if compact else (frame, [])
+                compact: bool = False, preset: str | None = None, view: pd.DataFrame | None = None) -> None:
+    """Write a table as CSV (every column) and as its Markdown twin (title, notes, then the compact view
+    with numbered footnotes when ``compact``, else ``view`` where given (the columns a person reads),
+    else the table)."""
+    view, footnotes = compact_view(frame) if compact else (frame if view is None else view, [])
     body = view.to_markdown(index=False, missingval="")
     heading = f"# {title}\n\n" + (f"Preset: **{preset}** (the run that produced the values of ours).\n\n" if preset else "")
     text = heading + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n"
@@ -437,12 +509,16 @@ def table_notes(table: str, preset: str) -> list[str]:
                 "params with and without the auxiliary head."]
     columns = set(paper_table(table).columns)
     has_miou = any(c.startswith("miou") for c in columns)
-    notes = [f"Paper: {caption(table)}.",
+    # Table 3 gives no input size; the text does (Sec. 4.2), and paper_values.yaml keeps it once.
+    size = "" if "resolution" in columns or table not in SPEED_TABLES else "x".join(map(str, row_size(table, {})))
+    notes = [f"Paper: {caption(table)}" + (f" (every row's input {size}, Sec. 4.2)." if size else "."),
              "Each metric: the paper's value, ours and the verdict; [n] keys point to the provenance and verdict details "
              "below the table (the CSV has every column). Rows without ours are other methods (paper only)."]
     if "gflops" in columns:
         notes.append(f"Complexity verdict: params within {COMPLEXITY_TOLERANCE['params_m']:.1%} and FLOPs within "
                      f"{COMPLEXITY_TOLERANCE['gflops']:.1%} of the paper (independent of training, so valid on any preset).")
+        notes.append("M params as the paper counted them: with the auxiliary head (training only) and the authors' unused "
+                     "SE-ASPP classifier; Tables 2-3 count the inference network alone, hence M1's smaller count there.")
     if has_miou:
         notes.append(f"mIoU verdict: within {MIOU_TOLERANCE_POINTS} points, full preset on real data only; otherwise "
                      f"'{NOT_COMPARABLE}' and the delta is {NOT_APPLICABLE}.")
@@ -452,7 +528,8 @@ def table_notes(table: str, preset: str) -> list[str]:
         notes.append("FPS: every row we build (Cross-CBAM, STDC-Seg and the rivals, each at its row's input) timed in one "
                      "interleaved run; ratio = FPS over the Cross-CBAM-M row of the same resolution (Cross-CBAM-M1 for "
                      "other resolutions), ours from that run, the paper's from its FPS column. M params and GFLOPs: ours "
-                     "(fvcore, inference network) at the timed input.")
+                     "(fvcore) at the timed input, of the inference network alone (Tables 5-6 add the auxiliary head, as "
+                     "the paper counted, hence M1's larger count there).")
         notes.append(f"FPS verdict: our ratio within {FPS_RATIO_TOLERANCE:.0%} of the paper's; only for the full preset at the "
                      f"rows' inputs with TensorRT FP32 batch 1 (the paper's protocol) and timing CV <= {NOISY_CV:.0%}; other "
                      "backends' ratios are information (CSV: fps_ratio_<backend>_<precision>).")
@@ -467,16 +544,18 @@ def table_notes(table: str, preset: str) -> list[str]:
 
 
 def finding_sentence(row: dict) -> str:
-    """One sentence for a claim that is not consistent: where, what, and why."""
+    """One sentence for a claim that is not consistent: where, what, and why (the reason, else the
+    readings; a row read back from the CSV has NaN where a field is empty)."""
     where = "Tables" if row["section"] == "tables" else ("Abstract" if row["section"] == "abstract" else f"Sec. {row['section']}")
-    why = row["reason"] or row["readings"]
-    return f"{where}: \"{row['quote']}\" is {row['verdict']}: {why}."
+    why = next((text for text in (row.get("reason"), row.get("readings")) if isinstance(text, str) and text.strip()), "")
+    return f"{where}: {claim_words(row)} is {row['verdict']}" + (f": {why}." if why else ".")
 
 
 def write_claims(frame: pd.DataFrame, counts: pd.DataFrame, left_out: pd.DataFrame, csv_path: str | Path,
                  md_path: str | Path) -> None:
     """The claims audit: every row as CSV; as Markdown the per-section counts, the findings (every
-    claim that is not consistent, one sentence each), the claims, and what was left out and why."""
+    claim that is not consistent, one sentence each), the claims (the paper's words quoted, ours marked
+    as ours), and what was left out and why."""
     findings = [finding_sentence(row) for row in frame.to_dict("records") if row["verdict"] in ("inconsistent", "ambiguous")]
     text = (
         "# Claims audit: the paper's text against its tables and the authors' code\n\n"
@@ -487,7 +566,8 @@ def write_claims(frame: pd.DataFrame, counts: pd.DataFrame, left_out: pd.DataFra
         "## Claims per section\n\n" + counts.to_markdown(index=False) + "\n\n"
         "## Findings\n\n" + "".join(f"- {sentence}\n" for sentence in findings) + "\n"
         "## Every claim\n\n"
-        + frame[["id", "section", "quote", "stated", "verdict", "readings", "reason"]].to_markdown(index=False) + "\n\n"
+        + frame.assign(claim=[claim_words(row) for row in frame.to_dict("records")])[
+            ["id", "section", "claim", "stated", "verdict", "readings", "reason"]].to_markdown(index=False) + "\n\n"
         "## Left out, and why\n\n" + left_out.to_markdown(index=False) + "\n"
     )
     write_text(frame.to_csv(index=False), csv_path)
@@ -507,6 +587,7 @@ def fps_row(record: dict) -> dict:
     provenance = record["provenance"]
     versions = provenance.get("backend_versions", {})
     ratio = record.get("fps_ratio")
+    load = provenance.get("load") or {}
     return {
         "variant": record["model"],
         "input": "x".join(str(s) for s in record["input"][2:]),
@@ -518,12 +599,10 @@ def fps_row(record: dict) -> dict:
         "cv": _fps_rounded(timing["cv"], 4),
         "iterations": timing["iterations"],
         "reference": reference["model"] if reference else None,
-        "reference_fps": _fps_rounded(reference["fps"], 2) if reference else None,
-        "reference_cv": _fps_rounded(reference["timing"]["cv"], 4) if reference else None,
-        "fps_ratio": _fps_rounded(ratio, 3),
+        **(ratio_columns(record, reference) if reference else {}),
         "fps_ratio_median": _fps_rounded(record.get("fps_ratio_median"), 3),
         "fps_paper": paper.get("fps"),
-        "reference_fps_paper": paper.get("reference_fps"),
+        "fps_reference_paper": paper.get("reference_fps"),
         "fps_ratio_paper": _fps_rounded(paper.get("fps_ratio"), 3),
         "fps_ratio_delta": _fps_rounded(ratio - paper["fps_ratio"], 3) if ratio is not None and paper else None,
         "roofline_fps": _fps_rounded(roof.get("bound_fps_measured"), 2),
@@ -534,7 +613,10 @@ def fps_row(record: dict) -> dict:
         "threads": provenance.get("threads"),
         "versions": ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("torch", "onnxruntime", "tensorrt")),
         "fallback": record.get("fallback"),
+        "load_others_cores": load.get("others_cores"),
+        "timed_under_load": under_load(record),
         "commit": provenance.get("commit"),
+        "record": record.get("path"),
     }
 
 
@@ -544,14 +626,39 @@ def fps_table(records: list[dict]) -> pd.DataFrame:
     return frame.sort_values(["input", "backend", "precision", "variant"], kind="stable").reset_index(drop=True)
 
 
-def fps_notes(preset: str) -> list[str]:
+def fps_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """The speed table as a person reads it (Markdown, HTML): one line per record, the ratio as shown
+    (:data:`RATIO_RULE`) next to its denominator, and the machine's load; the CSV keeps every column."""
+    def column(name: str) -> pd.Series:
+        return frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+    def load(cores: object) -> str:
+        if cores is None or cores != cores:
+            return "not recorded"
+        return f"{TIMED_UNDER_LOAD} ({cores:.2f})" if _over_load_limit(cores) else f"idle ({cores:.2f})"
+
+    view = pd.DataFrame({
+        "variant": frame["variant"], "input": frame["input"], "backend": frame["backend"] + " " + frame["precision"],
+        "FPS": frame["fps"], "CV": frame["cv"],
+        "ratio to": [f"{name} {fps}" if isinstance(name, str) else "" for name, fps in zip(column("reference"), column("fps_reference_fps"))],
+        "ratio": column("fps_ratio_shown"), "paper ratio": column("fps_ratio_paper"),
+        "load (others' cores)": [load(cores) for cores in column("load_others_cores")],
+    })
+    return view.astype(object).where(view.notna(), "")  # no "nan" where a record has no value
+
+
+def fps_notes(frame: pd.DataFrame, preset: str) -> list[str]:
     """The explanatory lines above the Markdown speed table."""
+    devices = "; ".join(f"{device} ({threads:g} threads)" if isinstance(threads, (int, float)) and threads == threads else str(device)
+                        for device, threads in frame[["device", "threads"]].drop_duplicates().itertuples(index=False))
     return [
         "Paper: FPS on an NVIDIA GTX 1080Ti with TensorRT 8.2.3, FP32, batch 1 (Sec. 4.2, Table 2).",
-        f"Ours: produced by the `{preset}` preset on the device in each row; absolute FPS depend on the hardware, "
-        "so compare `fps_ratio` (ours / the STDC-Seg reference timed in the same run) with `fps_ratio_paper`.",
-        "Timing: batch 1, random input on the device, untimed warm-up, synchronised per pass; `cv` = std/mean of the "
-        "per-pass latency.",
-        "Roofline: model multiply-adds / the device's measured dense-GEMM rate (`roofline_fps`); `*_theoretical` uses "
-        "cores x clock x FMA lanes (CPU only).",
+        f"Ours: produced by the `{preset}` preset on {devices}; absolute FPS depend on the hardware, so compare the "
+        "ratio (ours over the STDC-Seg network timed in the same run, named with its FPS) with the paper's.",
+        "Timing: batch 1, random input on the device, untimed warm-up, synchronised per pass; CV = std/mean of the "
+        f"per-pass latency; {RATIO_RULE}.",
+        f"Load: CPU cores that other processes kept busy during the timing; above {LOAD_LIMIT_CORES} the record is "
+        f"'{TIMED_UNDER_LOAD}' and its speed is not the machine's.",
+        "The CSV has every column: latency percentiles, the ratio's interval, the paper's FPS, the roofline (model "
+        "multiply-adds / the device's measured dense-GEMM rate), versions and the record's file.",
     ]

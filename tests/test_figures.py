@@ -26,7 +26,7 @@ def test_panels_are_written_as_images(tmp_path):
              "label": rng.integers(0, 3, (32, 64))} for _ in range(2)]
     qualitative_panel(rows, PALETTE, tmp_path / "fig7.png", "test")
     ablation_panel(rows[0]["image"], {"baseline": rows[0]["prediction"], "M1": rows[1]["prediction"]}, rows[0]["label"],
-                   PALETTE, tmp_path / "fig8.png", "test")
+                   PALETTE, tmp_path / "fig8.png", "test", ["road", "sidewalk", "building"])
     for name in ("fig7.png", "fig8.png"):
         with Image.open(tmp_path / name) as image:
             assert image.width > 300 and image.height > 100
@@ -37,7 +37,7 @@ def test_speed_accuracy_and_curves(tmp_path):
     speed_accuracy(table2, tmp_path / "scatter.png", "smoke")
     log = tmp_path / "metrics.jsonl"
     log.write_text("".join(json.dumps({"iteration": i, "loss": 1 / i, "lr": 0.01 / i}) + "\n" for i in range(1, 5)))
-    training_curves({"M1": log}, tmp_path / "curves.png", "test")
+    training_curves({"cityscapes/M1": log}, tmp_path / "curves.png", "smoke")
     assert (tmp_path / "scatter.png").stat().st_size > 10_000 and (tmp_path / "curves.png").stat().st_size > 10_000
 
 
@@ -46,14 +46,61 @@ def test_speed_accuracy_labels_do_not_overlap_and_name_every_method():
     fig = speed_accuracy_figure(table2, "full")
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    ax = fig.axes[0]
-    boxes = [text.get_window_extent(renderer) for text in ax.texts]
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            assert not a.overlaps(b)
-    named = {text.get_text() for text in ax.texts} | set(" ".join(t.get_text() for t in fig.texts).replace(":", " ").split())
+    for ax in fig.axes:
+        boxes = [text.get_window_extent(renderer) for text in ax.texts]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not a.overlaps(b)
+    named = {text.get_text() for ax in fig.axes for text in ax.texts}
+    named |= set(" ".join(t.get_text() for t in fig.texts).replace(":", " ").split())
     assert {"SegNext-T", "Cross-CBAM-M1", "PP-LiteSeg-T1", "STDC1-Seg50"} <= named
-    assert len(ax.texts) == 27  # every Table 2 method with both an FPS and an mIoU (30 rows, 3 without FPS)
+    # Every Table 2 method with an FPS and that split's mIoU: 16 with val, 26 with test (30 rows, 3 without FPS).
+    assert [len(ax.texts) for ax in fig.axes] == [16, 26]
+
+
+def test_speed_accuracy_never_mixes_val_and_test_on_one_axis():
+    """L2's val 78.35 and SegNext-T's test 78.0 were once drawn on one axis (issue 21)."""
+    from crosscbam.paper import paper_table
+
+    table2 = pd.DataFrame([{"variant": "M1", "fps_ratio": 0.9, "fps_ratio_paper": 0.96, "fps_paper": 240.9, "miou_val": 74.0}])
+    val_ax, test_ax = speed_accuracy_figure(table2, "smoke").axes
+    paper = paper_table("table2")
+    for ax, column, split in ((val_ax, "miou_val", "val"), (test_ax, "miou_test", "test")):
+        assert split in ax.get_ylabel() and "ours" not in ax.get_xlabel()  # the smoke preset draws only the paper's values
+        drawn = sorted(y for collection in ax.collections for _, y in collection.get_offsets())
+        assert drawn == sorted(paper.loc[paper["fps"].notna() & paper[column].notna(), column])
+    labels = {split: {text.get_text() for text in ax.texts} for split, ax in (("val", val_ax), ("test", test_ax))}
+    assert "SegNext-T" not in labels["val"]  # the paper gives it a test mIoU only
+
+
+def test_training_curves_give_every_run_its_own_style_and_say_where_the_lr_comes_from(tmp_path, monkeypatch):
+    from crosscbam import figures
+
+    shown = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: shown.append(fig))
+    metrics = {}
+    for i in range(14):  # the smoke preset trains 14 networks
+        metrics[f"cityscapes/net{i:02d}"] = tmp_path / f"{i}.jsonl"
+        metrics[f"cityscapes/net{i:02d}"].write_text("".join(json.dumps({"iteration": k, "loss": 1 / k + i, "lr": 0.05 / k}) + "\n"
+                                                             for k in range(1, 4)))
+    training_curves(metrics, tmp_path / "curves.png", "smoke")
+    loss_ax = shown[0].axes[0]
+    assert len({(line.get_color(), line.get_linestyle()) for line in loss_ax.lines}) == 14
+    words = " ".join(text.get_text() for text in shown[0].texts)
+    assert "smoke preset's recipe (cityscapes lr 0.05, warm-up 10" in words and "authors' recipe: lr 0.01" in words
+
+
+def test_fig8_names_each_networks_miou_and_the_class_colours(tmp_path, monkeypatch):
+    from crosscbam import figures
+
+    shown = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: shown.append(fig))
+    label = np.repeat(np.arange(2), 4)[None].repeat(4, 0)  # left half class 0, right half class 1
+    ablation_panel(np.zeros((4, 8, 3), np.uint8), {"baseline": np.zeros((4, 8), int), "M1": label}, label, PALETTE,
+                   tmp_path / "fig8.png", "test", ["road", "sidewalk", "building"])
+    titles = [ax.get_title() for ax in shown[0].axes]
+    assert titles == ["baseline: mIoU 25.0 %", "M1: mIoU 100.0 %", "ground truth"]  # baseline: IoU 0.5 and 0 over 2 classes
+    assert [t.get_text() for t in shown[0].legends[0].get_texts()] == ["road", "sidewalk", "building"]
 
 
 def test_speed_ratios_plots_each_timed_row_against_the_papers_ratio(tmp_path):

@@ -3,7 +3,7 @@ import pytest
 
 from crosscbam.paper import speed_group
 from crosscbam.reports import (aggregate_evaluations, compact_view, compile_table, fps_unusable, read_records, table_notes,
-                               write_table)
+                               under_load, write_table)
 
 PROVENANCE = {"device": "test cpu", "commit": "abc123", "libraries": {"fvcore": "0.1.5", "torch": "2.13.0"}}
 
@@ -18,10 +18,11 @@ def evaluation(model, miou, preset="smoke", data="synthetic", dataset="cityscape
             "preset": preset, "data": data, "provenance": PROVENANCE}
 
 
-def fps(model, value, reference, reference_fps, backend="onnxruntime", size=(512, 1024)):
+def fps(model, value, reference, reference_fps, backend="onnxruntime", size=(512, 1024), cv=0.01, load=None):
+    """An FPS record (`crosscbam fps --json`): ``model`` and its same-run ``reference``, 20 passes each."""
     return {"model": model, "input": [1, 3, *size], "backend": backend, "precision": "fp32", "fps": value,
-            "timing": {"cv": 0.01}, "reference": {"model": reference, "fps": reference_fps, "timing": {"cv": 0.01}},
-            "fps_ratio": value / reference_fps, "provenance": PROVENANCE}
+            "timing": {"cv": cv, "iterations": 20}, "reference": {"model": reference, "fps": reference_fps, "timing": {"cv": 0.01, "iterations": 20}},
+            "fps_ratio": value / reference_fps, "provenance": {**PROVENANCE, "load": load}, "path": f"results/x/fps/{model}.json"}
 
 
 def table6_records(m1_gflops=11.31):
@@ -51,13 +52,15 @@ def test_smoke_accuracy_is_never_given_a_verdict_but_full_is():
     assert full.loc["M1-seaspp", "miou_verdict"] == "missing result"
 
 
-def group(table, fps_of, backend="tensorrt", cv=0.01, scale=1.0):
+def group(table, fps_of, backend="tensorrt", cv=0.01, scale=1.0, load=None):
     """A same-run group record of ``table`` (as `crosscbam fps-group --table` writes): FPS per network."""
     entries = speed_group(table, scale)
     networks = [{"model": e["network"], "input": [1, 3, *e["size"]], "rows": e["rows"], "fps": fps_of.get(e["network"], 50.0),
-                 "timing": {"cv": cv}, "params": 1_000_000, "gflops": 2.5} for e in entries]
+                 "timing": {"cv": cv.get(e["network"], 0.01) if isinstance(cv, dict) else cv, "iterations": 20},
+                 "params": 1_000_000, "gflops": 2.5} for e in entries]
     return {"kind": "fps_group", "table": table, "scale": scale, "models": [n["model"] for n in networks], "backend": backend,
-            "precision": "fp32", "networks": networks, "provenance": PROVENANCE}
+            "precision": "fp32", "networks": networks, "provenance": {**PROVENANCE, "load": load},
+            "path": f"results/x/fps_group/{table}.{backend}.json"}
 
 
 def test_table2_rows_we_build_get_same_run_fps_and_ratios_to_cross_cbam_m():
@@ -156,9 +159,9 @@ def test_an_fps_record_needs_full_tensorrt_paper_size_and_low_noise_for_a_verdic
     assert fps_unusable(good, "full") is None
     assert "smoke" in fps_unusable(good, "smoke")
     assert "512x1024" in fps_unusable(fps("M1", 100.0, "STDC1-Seg", 110.0, backend="tensorrt", size=(256, 512)), "full")
-    assert fps_unusable({**good, "timing": {"cv": 0.3}}, "full").startswith("noisy")
+    assert fps_unusable({**good, "timing": {"cv": 0.3, "iterations": 20}}, "full").startswith("noisy")
     assert fps_unusable({**good, "roofline": {"fraction_measured": 1.2}}, "full").startswith("noisy")
-    frame = compile_table("table5", [{**good, "timing": {"cv": 0.3}}], preset="full").set_index("variant")
+    frame = compile_table("table5", [{**good, "timing": {"cv": 0.3, "iterations": 20}}], preset="full").set_index("variant")
     assert frame.loc["M1", "fps_verdict"].startswith("noisy") and frame.loc["M1", "fps_ratio_delta"] == "n/a"
 
 
@@ -170,3 +173,64 @@ def test_one_seed_has_no_standard_deviation():
     record = reports.aggregate_evaluations([run], "M1", "smoke", "synthetic")
     assert record["miou_std"] is None and record["n_seeds"] == 1
     assert reports._miou_columns("miou", 74.19, record, True)["miou_std"] == "n/a (one seed)"
+
+
+def test_a_noisy_ratio_is_shown_with_its_interval_never_as_a_bare_number(tmp_path):
+    speeds = {"M1": 100.0, "PP-LiteSeg-T": 120.0, "STDC1-Seg": 110.0}
+    frame = compile_table("table2", [group("table2", speeds, cv={"PP-LiteSeg-T": 0.2})], "smoke")
+    write_table(frame, tmp_path / "t2.csv", tmp_path / "t2.md", "Table 2", [], compact=True)
+    view, footnotes = compact_view(pd.read_csv(tmp_path / "t2.csv"))  # as the HTML reads it back
+    rows = view.set_index("model")
+    noisy, quiet = rows.loc["PP-LiteSeg-T1", "FPS ours ratio"], rows.loc["STDC1-Seg50", "FPS ours ratio"]
+    assert noisy.startswith("1.20 [") and " noisy [" in noisy and quiet == "1.100"  # CV 20 % > 5 %; 1 % is quiet
+    assert rows.loc["Cross-CBAM-M1", "FPS ours ratio"] == "1 (reference)"
+    assert any("95 % interval" in note for note in footnotes) and "1.20 [" in (tmp_path / "t2.md").read_text()
+    csv = pd.read_csv(tmp_path / "t2.csv").set_index("model")  # the CSV keeps the raw ratio and its interval
+    pp = csv.loc["PP-LiteSeg-T1"]
+    assert pp["fps_ratio"] == pytest.approx(1.2) and pp["fps_ratio_low"] < 1.2 < pp["fps_ratio_high"] and pp["fps_ratio_noisy"]
+    table5 = compile_table("table5", [fps("M1-d3-5", 19.2, "STDC1-Seg", 18.5, cv=0.3)], "smoke").set_index("variant")
+    assert table5.loc["M1-d3-5", "fps_ratio_shown"].endswith("noisy")
+
+
+def test_the_speed_figure_draws_intervals_and_marks_noisy_points():
+    from matplotlib.collections import LineCollection
+
+    from crosscbam.figures import speed_ratios_figure
+
+    speeds = {"M1": 100.0, "PP-LiteSeg-T": 120.0, "STDC1-Seg": 110.0}
+    frame = compile_table("table2", [group("table2", speeds, cv={"PP-LiteSeg-T": 0.2}, load={"others_cores": 1.3, "cores": 2})], "smoke")
+    ax = speed_ratios_figure({"table2": frame}, "smoke").axes[0]
+    bars = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert bars and any(abs(s[1][1] - s[0][1]) > 0.05 for c in bars for s in c.get_segments())  # PP-LiteSeg-T1's interval
+    assert any("noisy" in t.get_text() for t in ax.get_legend().get_texts())
+    assert "Table 2 timed under load" in ax.get_title()
+
+
+def test_every_fps_ratio_names_its_denominator_and_record():
+    """Table 6's 128-channel ratio divides by the STDC1-Seg timed in its own run (that record's file),
+    not by the one in M1's record: the table shows which and how fast, so the ratio can be recomputed."""
+    records = [fps("M1-c128", 19.2, "STDC1-Seg", 10.4), fps("M1", 23.0, "STDC1-Seg", 21.86)]
+    frame = compile_table("table6", records, "smoke").set_index("variant")
+    c128 = frame.loc["M1-c128"]
+    assert c128["fps_ratio_to"] == "STDC1-Seg" and c128["fps_reference_fps"] == 10.4
+    assert c128["fps_ratio"] == pytest.approx(c128["fps"] / c128["fps_reference_fps"], abs=1e-3)
+    assert c128["fps_record"] == "results/x/fps/M1-c128.json" and "record=results/x/fps/M1-c128.json" in c128["fps_provenance"]
+    assert c128["fps_ratio_paper"] == pytest.approx(c128["fps_paper"] / c128["fps_reference_paper"], abs=1e-3)
+    view = compact_view(frame.reset_index())[0].set_index("variant")
+    assert view.loc["M1-c128", "FPS ours ref."] == "STDC1-Seg 10.4" and view.loc["M1", "FPS ours ref."] == "STDC1-Seg 21.86"
+    table2 = compile_table("table2", [group("table2", {"M1": 100.0, "PP-LiteSeg-T": 120.0})], "smoke").set_index("model")
+    assert table2.loc["PP-LiteSeg-T1", "fps_reference_fps"] == 100.0 and table2.loc["PP-LiteSeg-T1", "fps_record"].endswith("table2.tensorrt.json")
+
+
+def test_a_record_timed_under_load_is_marked_in_every_view():
+    load = {"others_cores": 1.3, "cores": 2}
+    record = fps("M1", 5.0, "STDC1-Seg", 6.0, backend="tensorrt", load=load)
+    assert under_load(record).startswith("timed under load") and under_load(fps("M1", 5.0, "STDC1-Seg", 6.0)) is None
+    assert under_load(fps("M1", 5.0, "STDC1-Seg", 6.0, load={"others_cores": 0.1, "cores": 2})) is None
+    assert fps_unusable(record, "full").startswith("timed under load")  # a clean record at the paper's protocol otherwise
+    table5 = compile_table("table5", [record], "smoke")
+    verdict = table5.set_index("variant").loc["M1", "fps_verdict"]
+    assert verdict.startswith("timed under load") and "smoke preset" in verdict  # the other reason is kept
+    assert compact_view(table5)[0].set_index("variant").loc["M1", "FPS verdict"].startswith("timed under load [")
+    table2 = compile_table("table2", [group("table2", {"M1": 100.0, "PP-LiteSeg-T": 120.0}, load=load)], "full").set_index("model")
+    assert table2.loc["PP-LiteSeg-T1", "fps_verdict"].startswith("timed under load")

@@ -2,12 +2,13 @@
 
 import json
 
+import pandas as pd
 import pytest
 import torch
 
 from crosscbam.speed import backends, roofline
 from crosscbam.speed.backends import OnnxRuntimeRunner, TorchRunner, select_backend
-from crosscbam.reports import fps_table
+from crosscbam.reports import fps_table, fps_view
 from crosscbam.speed.records import read_fps_record
 from crosscbam.speed.timing import summarize, time_runner
 
@@ -188,3 +189,58 @@ def test_networks_of_one_comparison_are_timed_interleaved():
     assert timings["A"].total_s >= 0.4 and timings["B"].total_s >= 0.4
     assert timings["A"].iterations >= 8 and timings["B"].iterations >= 8
     assert timings["A"].latency_ms_median == pytest.approx(10.0) and timings["B"].latency_ms_median == pytest.approx(20.0)
+
+
+def test_load_is_the_cpu_time_of_other_processes_per_wall_second():
+    from crosscbam.speed.load import machine_load
+
+    busy, own, clock = iter([100.0, 103.0]), iter([10.0, 11.0]), iter([0.0, 2.0])
+    with machine_load(busy=lambda: next(busy), own=lambda: next(own), clock=lambda: next(clock)) as load:
+        pass
+    # the CPUs were busy 3 s in 2 s of wall time, 1 s of it ours: others kept 1 core busy
+    assert load["others_cores"] == pytest.approx(1.0) and load["cpu_s_ours"] == pytest.approx(1.0)
+    with machine_load(busy=lambda: None) as unknown:  # no /proc/stat (not Linux)
+        pass
+    assert unknown["others_cores"] is None
+
+
+def test_a_busy_process_beside_the_timing_is_measured_as_load():
+    import subprocess
+    import sys
+    import time
+
+    from crosscbam.reports import LOAD_LIMIT_CORES
+    from crosscbam.speed.load import machine_load
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        with machine_load() as load:
+            time.sleep(1.0)  # what we time uses no CPU; the spinner does
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert load["others_cores"] > LOAD_LIMIT_CORES and load["cpu_s_ours"] < 0.2
+
+
+def test_fps_markdown_keeps_what_a_person_reads_and_the_csv_everything(tmp_path):
+    from crosscbam.cli import main
+
+    quiet, noisy, loaded = fake_record("M1", 5.0, 6.0), fake_record("L1", 2.0, 3.0), fake_record("M1-c128", 9.0, 6.0)
+    noisy["timing"] = {**noisy["timing"], "cv": 0.3}
+    loaded["provenance"] = {**loaded["provenance"], "load": {"others_cores": 1.3, "cores": 2}}
+    paths = []
+    for record in (quiet, noisy, loaded):
+        paths.append(tmp_path / f"{record['model']}.json")
+        paths[-1].write_text(json.dumps(record))
+    assert main(["fps-table", "--results", *map(str, paths), "--preset", "smoke", "--csv", str(tmp_path / "fps.csv"),
+                 "--md", str(tmp_path / "fps.md")]) == 0
+    csv = pd.read_csv(tmp_path / "fps.csv").set_index("variant")
+    header = next(line for line in (tmp_path / "fps.md").read_text().splitlines() if line.startswith("| variant"))
+    assert len(csv.columns) >= 25 and header.count("|") - 1 <= 10
+    view = fps_view(csv.reset_index()).set_index("variant")
+    assert view.loc["M1", "ratio"] == "0.833" and view.loc["M1", "ratio to"] == "STDC1-Seg 6.0"
+    assert view.loc["L1", "ratio"].endswith("noisy") and "[" in view.loc["L1", "ratio"]  # never a bare number
+    assert csv.loc["L1", "fps_ratio"] == pytest.approx(0.667) and csv.loc["L1", "fps_ratio_noisy"]
+    assert view.loc["M1-c128", "load (others' cores)"] == "timed under load (1.30)" and view.loc["M1", "load (others' cores)"] == "not recorded"
+    assert csv.loc["M1-c128", "timed_under_load"].startswith("timed under load") and csv.loc["M1", "record"].endswith("M1.json")

@@ -53,6 +53,8 @@ def test_measure_fps_times_the_model_and_its_reference(backend):
     assert provenance["threads"] == 1 and provenance["device_type"] == "cpu" and provenance["device"]
     assert {"torch", "onnxruntime", "onnx", "tensorrt"} <= set(provenance["libraries"])
     assert record["roofline"]["macs"] > 0 and 0 < record["roofline"]["fraction_measured"]
+    load = provenance["load"]  # the machine's load while timing, for the reports to judge
+    assert load["wall_s"] > 0 and load["cpu_s_ours"] > 0 and load["others_cores"] >= 0 and len(load["loadavg_before"]) == 3
 
 
 def test_fps_cli_auto_without_tensorrt_records_the_fallback(tmp_path, capsys, monkeypatch):
@@ -98,6 +100,7 @@ def test_a_group_of_rivals_is_timed_interleaved_in_one_run(tmp_path, capsys):
     for entry in networks.values():
         assert entry["timing"]["iterations"] >= 4 and entry["timing"]["cv"] >= 0 and entry["fps"] > 0
         assert entry["fps_ratio_to_first"] == pytest.approx(entry["fps"] / networks["M1"]["fps"])
+    assert record["provenance"]["load"]["others_cores"] >= 0  # one run, one load
     assert "x M1" in capsys.readouterr().out
 
 

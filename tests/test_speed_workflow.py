@@ -40,6 +40,14 @@ def test_profiles_limit_timing_to_one_job():
         assert "resources:\n  timing: 1" in text
 
 
+def test_on_slurm_every_timing_job_gets_a_node_to_itself():
+    import yaml
+
+    settings = yaml.safe_load((REPO / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
+    for rule in ("fps", "fps_group"):  # an FPS record and a table's same-run group
+        assert "--exclusive" in settings[rule]["slurm_extra"], rule
+
+
 @pytest.mark.slow
 def test_smoke_fps_job_from_the_dag(tmp_path):
     target = "results/smoke/fps/M1_256x512.onnxruntime.json"
@@ -50,3 +58,19 @@ def test_smoke_fps_job_from_the_dag(tmp_path):
     assert record["timing"]["total_s"] >= 1.0 and record["timing"]["warmup"] == 2
     assert (tmp_path / "results/smoke/onnx/STDC1-Seg_256x512.json").exists()
     assert (tmp_path / "logs/smoke/times/fps/M1_256x512.onnxruntime.tsv").exists()
+
+
+@pytest.mark.parametrize("preset, timed_threads", [("smoke", "16"), ("full", "8")])
+def test_timing_jobs_claim_every_core_given_whatever_threads_they_time_with(tmp_path, preset, timed_threads):
+    """Without --profile (the README's `snakemake --cores N ...`), an FPS or group job claims all N cores,
+    so Snakemake's scheduler starts no other job beside it (trainings claim at least one core); the
+    CLI still times with the preset's speed.threads (full: 8)."""
+    targets = [f"results/{preset}/fps/M1_{'256x512' if preset == 'smoke' else '512x1024'}.onnxruntime.json",
+               f"results/{preset}/fps_group/table2.onnxruntime.json"]
+    run = snakemake(tmp_path, "--cores", "16", "-n", "-p", *targets, "--config", f"preset={preset}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    jobs = {job.split("\n")[0].strip(): job.split("Shell command")[0] for job in run.stdout.split("rule ")[1:]}
+    for rule in ("fps:", "fps_group:"):
+        assert "threads: 16" in jobs[rule], jobs[rule]
+    timing_commands = [line for line in run.stdout.splitlines() if line.startswith("Shell command: crosscbam fps")]
+    assert len(timing_commands) == 2 and all(f"--threads {timed_threads} " in line for line in timing_commands)

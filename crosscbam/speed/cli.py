@@ -105,11 +105,12 @@ def _fps_group(args: argparse.Namespace) -> None:
 
 
 def _fps_table(args: argparse.Namespace) -> None:
-    from crosscbam.reports import fps_notes, fps_table, write_table
+    from crosscbam.reports import fps_notes, fps_table, fps_view, write_table
     from crosscbam.speed.records import read_fps_record
 
     frame = fps_table([read_fps_record(path) for path in args.results])
-    write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(args.preset), preset=args.preset)
+    write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(frame, args.preset),
+                preset=args.preset, view=fps_view(frame))
 
 
 def _timing_options(parser: argparse.ArgumentParser) -> None:

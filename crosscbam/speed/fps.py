@@ -25,6 +25,7 @@ from crosscbam.speed.backends import (
     resolve_device,
     select_backend,
 )
+from crosscbam.speed.load import machine_load
 from crosscbam.speed.roofline import roofline
 from crosscbam.speed.timing import MIN_ITERATIONS, MIN_SECONDS, ROUNDS, WARMUP, Runner, time_interleaved
 
@@ -68,12 +69,13 @@ def time_models(
     onnx_dir: str | Path | None = None,
     engine_cache: str | Path | None = None,
     checkpoints: dict[str, str | Path] | None = None,
-) -> list[dict]:
+) -> tuple[list[dict], dict]:
     """Time the (network, input size) entries of one comparison with one backend, interleaved
     (:func:`time_interleaved`).
 
-    Returns, per entry in order: ``{"model", "input", "fps", "timing", "roofline", "params",
-    "gflops", "backend_info", "onnx_sha256"}`` (params and GFLOPs by fvcore at that input).
+    Returns, per entry in order, ``{"model", "input", "fps", "timing", "roofline", "params",
+    "gflops", "backend_info", "onnx_sha256"}`` (params and GFLOPs by fvcore at that input), and the
+    machine's load during the timed run (:func:`~crosscbam.speed.load.machine_load`).
     """
     checkpoints = checkpoints or {}
     with ExitStack() as scratch:
@@ -81,10 +83,11 @@ def time_models(
             (name, size): _runner(name, size, backend, precision, threads, device, onnx_dir, engine_cache, checkpoints.get(name), scratch)
             for name, size in entries
         }
-        timings = time_interleaved(
-            {f"{name}@{size[0]}x{size[1]}": runner for (name, size), (runner, _) in prepared.items()},
-            warmup=warmup, min_seconds=min_seconds, min_iterations=min_iterations,
-        )
+        with machine_load() as load:
+            timings = time_interleaved(
+                {f"{name}@{size[0]}x{size[1]}": runner for (name, size), (runner, _) in prepared.items()},
+                warmup=warmup, min_seconds=min_seconds, min_iterations=min_iterations,
+            )
         infos = {key: runner.info() for key, (runner, _) in prepared.items()}
         digests = {key: digest for key, (_, digest) in prepared.items()}
         del prepared
@@ -103,7 +106,7 @@ def time_models(
             "backend_info": infos[(name, size)],
             "onnx_sha256": digests[(name, size)],
         })
-    return records
+    return records, load
 
 
 def _backend_and_device(backend: str, precision: str, device: str | None) -> tuple[BackendChoice, str]:
@@ -141,7 +144,7 @@ def measure_group(
     Other arguments as :func:`measure_fps`."""
     choice, run_device = _backend_and_device(backend, precision, device)
     threads = threads or available_cores()
-    timed = time_models(
+    timed, load = time_models(
         [(e["network"], tuple(e["size"])) for e in entries], choice.backend, precision, warmup=warmup,
         min_seconds=min_seconds, min_iterations=min_iterations, threads=threads, device=run_device,
         onnx_dir=onnx_dir, engine_cache=engine_cache,
@@ -159,7 +162,7 @@ def measure_group(
         "networks": [{**record, "rows": entry["rows"], "fps_ratio_to_first": record["fps"] / first}
                      for entry, record in zip(entries, timed)],
         "protocol": PROTOCOL,
-        "provenance": {**provenance(run_device, threads), "backend_versions": timed[0]["backend_info"]},
+        "provenance": {**provenance(run_device, threads), "backend_versions": timed[0]["backend_info"], "load": load},
     }
 
 
@@ -204,7 +207,7 @@ def measure_fps(
     threads = threads or available_cores()
     reference_name = speed_reference(canonical) if reference == "auto" else (canonical_name(reference) if reference else None)
     names = [canonical] + ([reference_name] if reference_name else [])
-    timed = time_models(
+    timed, load = time_models(
         [(name, (height, width)) for name in names], choice.backend, precision, warmup=warmup, min_seconds=min_seconds,
         min_iterations=min_iterations, threads=threads, device=run_device, onnx_dir=onnx_dir,
         engine_cache=engine_cache, checkpoints={canonical: checkpoint} if checkpoint else None,
@@ -227,5 +230,5 @@ def measure_fps(
         "fps_ratio_median": ours["timing"]["fps_median"] / theirs["timing"]["fps_median"] if theirs else None,
         "checkpoint": str(checkpoint) if checkpoint else None,
         "protocol": PROTOCOL,
-        "provenance": {**provenance(run_device, threads), "backend_versions": ours["backend_info"]},
+        "provenance": {**provenance(run_device, threads), "backend_versions": ours["backend_info"], "load": load},
     }

@@ -13,7 +13,8 @@ REQUIRED_KEYS = ("model", "input", "backend", "precision", "fps", "timing", "pro
 
 
 def read_fps_record(path: str | Path) -> dict:
-    """One FPS record; a missing or malformed file raises a one-line ``ValueError`` naming it."""
+    """One FPS record, with the ``path`` it was read from (the speed table names it); a missing or
+    malformed file raises a one-line ``ValueError`` naming it."""
     try:
         record = json.loads(Path(path).read_text())
         missing = [key for key in REQUIRED_KEYS if key not in record]
@@ -21,4 +22,4 @@ def read_fps_record(path: str | Path) -> dict:
         raise InputError(f"FPS file {path} is not a crosscbam FPS JSON ({error})") from None
     if missing:
         raise InputError(f"FPS file {path} is not a crosscbam FPS JSON (missing {', '.join(missing)})")
-    return record
+    return {**record, "path": str(path)}

@@ -1,8 +1,10 @@
 # Inference speed (paper Sec. 4.2): ONNX export, then FPS per (variant, size, backend). Every FPS
 # record also times the variant's STDC-Seg reference in the same process, so ratios compare across
-# hardware. FPS jobs hold the `timing` resource (limit 1 in the profiles) and, locally, every core
-# Snakemake was given, so nothing else runs beside them; under SLURM they also ask for an
-# exclusive node (profile), and TensorRT jobs for a GPU (gpu=1).
+# hardware. Run locally, a timing job claims every core Snakemake was given, whatever speed.threads
+# it times with, so that no other job of the DAG runs beside it (tests/test_speed_workflow.py); under
+# SLURM it asks for speed.threads CPUs on an exclusive node (profile), TensorRT jobs for a GPU (gpu=1),
+# and the `timing` resource (limit 1 in the profiles) keeps them one at a time. Load from outside the
+# DAG is measured and recorded with each record (crosscbam.speed.load); the reports mark it.
 
 rule export_onnx:
     output:
@@ -28,18 +30,19 @@ rule fps:
         f"{TIMES}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.tsv"
     wildcard_constraints:
         backend="tensorrt|onnxruntime|torch",
-    threads: lambda wildcards: SPEED["threads"] or workflow.cores
+    threads: lambda wildcards: workflow.cores if workflow.local_exec else SPEED["threads"] or workflow.cores
     resources:
         timing=1,
         gpu=fps_resources,
     params:
+        threads=lambda wildcards, threads: SPEED["threads"] or threads,
         onnx_dir=ONNX_DIR,
         engine_cache=f"{RESULTS}/engines",
         **{key: SPEED[key] for key in ("precision", "warmup", "min_seconds", "min_iterations")},
     shell:
         "crosscbam fps {wildcards.variant} --backend {wildcards.backend} "
         "--size {wildcards.h} {wildcards.w} --precision {params.precision} --warmup {params.warmup} "
-        "--min-seconds {params.min_seconds} --min-iterations {params.min_iterations} --threads {threads} "
+        "--min-seconds {params.min_seconds} --min-iterations {params.min_iterations} --threads {params.threads} "
         "--onnx-dir {params.onnx_dir} --engine-cache {params.engine_cache} --json {output} > {log} 2>&1"
 
 
@@ -57,11 +60,12 @@ rule fps_group:
     wildcard_constraints:
         table="|".join(SPEED_TABLES),
         backend="|".join(BACKENDS),
-    threads: lambda wildcards: SPEED["threads"] or workflow.cores
+    threads: lambda wildcards: workflow.cores if workflow.local_exec else SPEED["threads"] or workflow.cores
     resources:
         timing=1,
         gpu=fps_resources,
     params:
+        threads=lambda wildcards, threads: SPEED["threads"] or threads,
         onnx_dir=ONNX_DIR,
         engine_cache=f"{RESULTS}/engines",
         scale=lambda wildcards: repr(group_scale(wildcards.table)),
@@ -69,13 +73,14 @@ rule fps_group:
     shell:
         "crosscbam fps-group --table {wildcards.table} --scale {params.scale} --backend {wildcards.backend} "
         "--precision {params.precision} --warmup {params.warmup} --min-seconds {params.min_seconds} "
-        "--min-iterations {params.min_iterations} --threads {threads} --onnx-dir {params.onnx_dir} "
+        "--min-iterations {params.min_iterations} --threads {params.threads} --onnx-dir {params.onnx_dir} "
         "--engine-cache {params.engine_cache} --json {output} > {log} 2>&1"
 
 
 rule fps_table:
     input:
-        fps_results(),
+        # Every FPS record a report shows: the configured runs and the Tables 5-6 rows' (their references too).
+        sorted({*fps_results(), *(path for table in TABLES for path in table_inputs(table) if f"{RESULTS}/fps/" in path)}),
     output:
         csv="reports/fps.csv",
         md="reports/fps.md",
