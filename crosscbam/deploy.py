@@ -130,6 +130,7 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
     from crosscbam.provenance import provenance
     from crosscbam.speed import openvino
     from crosscbam.speed.backends import OnnxRuntimeRunner, TorchRunner
+    from crosscbam.speed.load import machine_load
     from crosscbam.speed.timing import time_interleaved
 
     out_dir = Path(out_dir)
@@ -152,8 +153,9 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
     if native_bf16():  # emulated bf16 would only measure the emulation
         bf16 = Bf16Model(load_model(variant, checkpoint)[0])
         deployments["torch bf16"] = ("torch", "bf16", lambda: TorchRunner(bf16.model, size, precision="bf16"), bf16)
-    timings = time_interleaved({name: make() for name, (_, _, make, _) in deployments.items()}, warmup=5,
-                               min_seconds=min_seconds, min_iterations=min_iterations)
+    runners = {name: make() for name, (_, _, make, _) in deployments.items()}
+    with machine_load() as load:
+        timings = time_interleaved(runners, warmup=5, min_seconds=min_seconds, min_iterations=min_iterations)
     entries = []
     for name, (backend, precision, _, runnable) in deployments.items():
         scored = score(runnable, dataset, root, size, split, desc=f"score {name}")
@@ -162,5 +164,5 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
     return {
         "kind": "deployment", "model": meta["variant"], "checkpoint": str(checkpoint), "dataset": dataset, "data": data_label or dataset,
         "split": split, "size": list(size), "calibration": {"split": "train", "images": len(images), "method": CALIBRATION_METHOD},
-        "deployments": entries, "provenance": provenance(device="cpu"),
+        "deployments": entries, "provenance": {**provenance(device="cpu"), "load": load},
     }

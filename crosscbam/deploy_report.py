@@ -4,26 +4,13 @@ deployment goal's ratio (fastest INT8 over fastest FP32) in the notes."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from crosscbam.io import write_text
+from crosscbam.speed.timing import NOISY_CV, ratio_interval, ratio_noisy
 
 #: The columns a person reads (Markdown, terminal); the CSV keeps every column.
 SHOWN = ["deployment", "fps", "cv", "passes", "fps_ratio_to_onnxruntime_fp32", "test_miou", "miou_drop_vs_torch_fp32"]
-#: A ratio whose 95 % interval is wider than this (relative half-width) is marked noisy.
-MAX_HALF_WIDTH = 0.05
-
-
-def ratio_interval(a: dict, b: dict) -> tuple[float, float, float]:
-    """FPS ratio ``a / b`` of two timings of one interleaved run, with a 95 % interval from the standard
-    errors of their mean latencies (per-pass CV / sqrt(passes)): pass-to-pass jitter is not uncertainty."""
-    ratio = a["fps"] / b["fps"]
-    relative = math.sqrt(a["cv"] ** 2 / max(a["iterations"], 1) + b["cv"] ** 2 / max(b["iterations"], 1))
-    return ratio, ratio * (1 - 1.96 * relative), ratio * (1 + 1.96 * relative)
-
-
 def deployment_table(record: dict) -> pd.DataFrame:
     """One row per deployment of ``record`` (:func:`crosscbam.deploy.deployment`)."""
     rows = {entry["deployment"]: entry for entry in record["deployments"]}
@@ -34,7 +21,7 @@ def deployment_table(record: dict) -> pd.DataFrame:
     for name, entry in rows.items():
         timing = entry["timing"]
         ratio, low, high = ratio_interval(timing, base)
-        shown = f"{ratio:.2f} [{low:.2f}, {high:.2f}]" + (" noisy" if (high - low) / 2 > MAX_HALF_WIDTH * ratio else "")
+        shown = f"{ratio:.2f} [{low:.2f}, {high:.2f}]" + (" noisy" if ratio_noisy(timing, base) else "")
         if name == "onnxruntime fp32":
             shown = "1 (reference)"
         out.append({
@@ -69,11 +56,14 @@ def write_deployment(record: dict, csv: str, md: str) -> pd.DataFrame:
     shown = frame[SHOWN]
     shown = shown.rename(columns={"fps_ratio_to_onnxruntime_fp32": "ratio to ORT fp32", "miou_drop_vs_torch_fp32": "mIoU drop (points)",
                                   "test_miou": "test mIoU"})
-    notes = [f"{record['model']} on {frame['data'].iloc[0]}; one interleaved timing run on {record['provenance']['device']}, batch 1.",
+    from crosscbam.reports import under_load
+
+    notes = [f"{record['model']} on {frame['data'].iloc[0]}; one interleaved timing run on {record['provenance']['device']}, batch 1"
+             + (f"; {under_load(record)}." if under_load(record) else "."),
              f"INT8: {record['calibration']['method']}; calibrated on {record['calibration']['images']} training images (never test).",
              f"{int8_gain(record)}.",
              "Ratio: FPS over ONNX Runtime FP32's, [95 % interval from the mean latencies' standard errors]; 'noisy' "
-             "where it is wider than ±5 %. cv: per-pass jitter. Full detail: reports/deployment.csv."]
+             f"where either timing's per-pass jitter (cv) exceeds {NOISY_CV:.0%}. Full detail: reports/deployment.csv."]
     write_text("# Deployment on this CPU: speed and accuracy\n\n" + "".join(f"- {n}\n" for n in notes) + "\n"
                + shown.to_markdown(index=False) + "\n", md)
     return frame

@@ -16,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from crosscbam.claims import claim_words
-from crosscbam.deploy_report import ratio_interval
 from crosscbam.errors import InputError
 from crosscbam.io import write_text
 from crosscbam.models import get_variant
-from crosscbam.variants import speed_reference
 from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, caption, paper_speed, paper_table, row_network, row_size, speed_rows
+from crosscbam.speed.timing import NOISY_CV, ratio_interval, ratio_noisy
+from crosscbam.variants import speed_reference
 
 #: Relative tolerances for a "consistent" complexity verdict (params 0.1 %, FLOPs 0.5 %).
 COMPLEXITY_TOLERANCE = {"params_m": 0.001, "gflops": 0.005}
@@ -34,9 +34,6 @@ DECIMALS = {"gflops": 3, "params_m": 4, "miou": 2, "fps": 1, "ratio": 3}
 NOT_COMPARABLE = "not comparable"
 #: The verdict of a row of another method, which we do not build (the compact view leaves it blank).
 NOT_BUILT = "not built here"
-#: Timing noise above which an FPS record is never used for a verdict (std/mean of per-pass latency); a
-#: ratio with either network's CV above it is shown with its interval and "noisy", never as a bare number.
-NOISY_CV = 0.05
 #: How a same-run FPS ratio is shown (:func:`ratio_columns`), said once for every table that shows one.
 RATIO_RULE = (f"a ratio whose timing CV (either network) exceeds {NOISY_CV:.0%} is shown as `ratio [95 % interval] noisy`, "
               "the interval from the standard errors of both mean latencies (CV / sqrt(passes))")
@@ -120,12 +117,11 @@ def read_records(paths: list[str | Path]) -> list[dict]:
 
 def ratio_columns(entry: dict, reference: dict) -> dict:
     """A same-run FPS ratio, ``entry`` over ``reference`` (two networks' entries of one record): the
-    raw ratio, its 95 % interval (:func:`crosscbam.deploy_report.ratio_interval`), whether either
-    timing CV exceeds :data:`NOISY_CV`, and what a person reads (:data:`RATIO_RULE`)."""
+    raw ratio, its 95 % interval and whether it is noisy (:mod:`crosscbam.speed.timing`), and what a
+    person reads (:data:`RATIO_RULE`)."""
     timings = [{**e["timing"], "fps": e["fps"]} for e in (entry, reference)]
     ratio, low, high = ratio_interval(*timings)
-    low = max(low, 0.0)  # a very noisy ratio's normal interval can reach below 0, which no FPS ratio can
-    noisy = max(t["cv"] for t in timings) > NOISY_CV
+    noisy = ratio_noisy(*timings)
     shown = f"{ratio:.2f} [{low:.2f}, {high:.2f}] noisy" if noisy else f"{ratio:.{DECIMALS['ratio']}f}"
     return {"fps_ratio": round(ratio, DECIMALS["ratio"]), "fps_ratio_low": round(low, DECIMALS["ratio"]),
             "fps_ratio_high": round(high, DECIMALS["ratio"]), "fps_ratio_noisy": noisy, "fps_ratio_shown": shown,

@@ -232,6 +232,8 @@ def test_deployment_times_and_scores_every_backend_on_real_images(server, tmp_pa
     fastest = {p: frame[frame["precision"] == p]["fps"].idxmax() for p in ("int8", "fp32")}
     goal = re.search(r"fastest INT8 \((.+?)\) / fastest FP32 \((.+?)\): ([\d.]+)x", (tmp_path / "deployment.md").read_text())
     assert goal.groups()[:2] == (fastest["int8"], fastest["fp32"])
+    record = json.loads((tmp_path / "deploy" / "deployment.json").read_text())
+    assert record["provenance"]["load"]["others_cores"] is not None  # the machine's load during the timing, recorded
     assert float(goal[3]) == pytest.approx(frame.loc[fastest["int8"], "fps"] / frame.loc[fastest["fp32"], "fps"], abs=0.01)
     assert (frame["fps"] > 0).all() and frame["data"].str.contains("CamVid \\(SegNet copy\\) 360x480 test \\(2 images\\)").all()
     assert (tmp_path / "deploy" / "camvid-M_180x240.int8.onnx").exists()

@@ -1,4 +1,4 @@
-"""The timing loop of the speed protocol (paper Sec. 4.2; DESIGN.md §6).
+"""The timing loop of the speed protocol (paper Sec. 4.2), and how two timings of one run compare.
 
 What STDC-Seg and PP-LiteSeg did, done right: batch 1, the input already resident on the device
 (host<->device copies stay outside the timed region), warm-up runs that are never timed, a device
@@ -9,6 +9,7 @@ coefficient of variation), not only a mean.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -17,6 +18,25 @@ from typing import Protocol
 import numpy as np
 
 from crosscbam.errors import InputError
+
+
+#: Per-pass latency jitter (std/mean) above which a timing is noisy: a ratio with either timing above it is
+#: shown with its interval and "noisy", never as a bare number, and decides no verdict against the paper.
+NOISY_CV = 0.05
+
+
+def ratio_interval(a: dict, b: dict) -> tuple[float, float, float]:
+    """FPS ratio ``a / b`` of two timings of one interleaved run (``fps``, ``cv``, ``iterations``), with a
+    95 % interval from the standard errors of their mean latencies (CV / sqrt(passes)); the low end is
+    floored at 0, which no FPS ratio goes below."""
+    ratio = a["fps"] / b["fps"]
+    relative = math.sqrt(a["cv"] ** 2 / max(a["iterations"], 1) + b["cv"] ** 2 / max(b["iterations"], 1))
+    return ratio, max(0.0, ratio * (1 - 1.96 * relative)), ratio * (1 + 1.96 * relative)
+
+
+def ratio_noisy(a: dict, b: dict) -> bool:
+    """Whether either timing of a ratio is noisy (:data:`NOISY_CV`)."""
+    return max(a["cv"], b["cv"]) > NOISY_CV
 
 
 class Runner(Protocol):
