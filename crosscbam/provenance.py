@@ -11,7 +11,7 @@ from pathlib import Path
 
 from crosscbam.machine import RECORDED_FLAGS, available_cores, cpu_flags, cpu_name
 
-LIBRARIES = ("torch", "fvcore", "onnx", "onnxruntime", "tensorrt", "numpy")
+LIBRARIES = ("torch", "fvcore", "onnx", "onnxruntime", "openvino", "tensorrt", "numpy")
 
 
 def git_commit(cwd: str | Path | None = None) -> str:

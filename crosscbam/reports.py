@@ -607,7 +607,7 @@ def fps_row(record: dict) -> dict:
         "roofline_fraction_theoretical": _fps_rounded(roof.get("fraction_theoretical"), 3),
         "device": provenance.get("device"),
         "threads": provenance.get("threads"),
-        "versions": ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("torch", "onnxruntime", "tensorrt")),
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("torch", "onnxruntime", "openvino", "tensorrt")),
         "fallback": record.get("fallback"),
         "load_others_cores": load.get("others_cores"),
         "timed_under_load": under_load(record),

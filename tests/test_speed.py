@@ -80,14 +80,39 @@ def test_statistics():
         time_runner(FakeDevice(), warmup=-1)
 
 
-def test_auto_falls_back_to_onnxruntime_and_says_why(monkeypatch):
+def test_explicit_backends_are_checked_and_auto_measures_those_that_run_here(monkeypatch):
     monkeypatch.setattr(backends, "tensorrt_unavailable_reason", lambda: "no CUDA device visible to PyTorch")
-    choice = select_backend("auto")
-    assert choice.backend == "onnxruntime" and "no CUDA device" in choice.fallback
     with pytest.raises(ValueError, match="backend tensorrt cannot run here: no CUDA device"):
         select_backend("tensorrt")
+    assert backends.auto_candidates("fp32") == ["onnxruntime", "openvino", "torch"]
+    assert backends.auto_candidates("bf16") == ["torch"]  # the fp32-graph backends run fp32 only
     monkeypatch.setattr(backends, "tensorrt_unavailable_reason", lambda: None)
-    assert select_backend("auto") == backends.BackendChoice("auto", "tensorrt", None)
+    assert backends.auto_candidates("fp16")[0] == "tensorrt" and select_backend("tensorrt") == backends.BackendChoice("tensorrt", "tensorrt")
+
+
+def test_auto_picks_the_backend_measured_fastest_not_a_fixed_order(monkeypatch):
+    """Whichever backend is slowed down here, auto picks the other: the choice follows the measurement."""
+    import time
+
+    from crosscbam.speed import fps
+
+    made = fps._runner
+
+    def slowed(slow):
+        def runner(name, size, backend, *args):
+            made_runner, digest = made(name, size, backend, *args)
+            if backend == slow:
+                run = made_runner.run
+                made_runner.run = lambda: (time.sleep(0.2), run())
+            return made_runner, digest
+        return runner
+
+    monkeypatch.setattr(fps, "auto_candidates", lambda precision: ["onnxruntime", "torch"])
+    for slow, expected in (("onnxruntime", "torch"), ("torch", "onnxruntime")):
+        monkeypatch.setattr(fps, "_runner", slowed(slow))
+        choice = fps.fastest_backend("STDC1-Seg", (32, 64), "fp32", 1, "cpu")
+        assert choice.backend == expected and choice.requested == "auto", choice
+        assert choice.fallback.startswith(f"auto: the fastest backend measured here (STDC1-Seg 32x64 fp32, FPS: {expected} ")
 
 
 def test_without_cuda_tensorrt_is_unavailable():

@@ -26,12 +26,35 @@ def check_precision(precision: str) -> str:
     return precision
 
 
+#: Backends that run the exported FP32 graph only (lower precisions: tensorrt or torch).
+FP32_ONLY = ("onnxruntime", "openvino")
+
+
 def check_backend_precision(backend: str, precision: str) -> None:
-    """Refuse, in one line, a precision the backend does not run (ONNX Runtime: the fp32 graph only)."""
-    if check_precision(precision) != "fp32" and backend == "onnxruntime":
-        raise InputError(
-            f"ONNX Runtime runs the exported fp32 graph; {precision} is measured with --backend tensorrt or torch"
-        )
+    """Refuse, in one line, a precision the backend does not run (ONNX Runtime, OpenVINO: the fp32 graph only)."""
+    if check_precision(precision) != "fp32" and backend in FP32_ONLY:
+        raise InputError(f"{backend} runs the exported fp32 graph; {precision} is measured with --backend tensorrt or torch")
+
+
+def backend_unavailable_reason(backend: str) -> str | None:
+    """Why ``backend`` cannot run here (``None`` when it can)."""
+    if backend == "tensorrt":
+        return tensorrt_unavailable_reason()
+    if backend in ("onnxruntime", "openvino") and importlib.util.find_spec(backend) is None:
+        return f"the {backend} package is not installed (requirements.txt pins it)"
+    return None
+
+
+def backend_device(backend: str, device: str | None) -> str:
+    """The device ``backend`` runs on: TensorRT on CUDA, OpenVINO on the CPU, ONNX Runtime on the CPU unless
+    asked, PyTorch on CUDA when available unless asked."""
+    if backend == "tensorrt":
+        return "cuda"
+    if backend == "openvino":
+        if device == "cuda":
+            raise InputError("the openvino backend runs on the CPU here; use --device cpu")
+        return "cpu"
+    return resolve_device(device or "cpu") if backend == "onnxruntime" else resolve_device(device)
 
 
 def resolve_device(device: str | None) -> str:
@@ -65,22 +88,20 @@ class BackendChoice:
 
 
 def select_backend(requested: str) -> BackendChoice:
-    """Resolve ``auto``: TensorRT where it can run, else ONNX Runtime (the note says why).
-
-    An explicit ``tensorrt`` request where TensorRT cannot run raises a one-line ``ValueError``.
-    """
-    if requested == "auto":
-        reason = tensorrt_unavailable_reason()
-        if reason is None:
-            return BackendChoice("auto", "tensorrt")
-        return BackendChoice("auto", "onnxruntime", f"auto: TensorRT unavailable ({reason}); fell back to ONNX Runtime")
+    """Check an explicit backend request: known and able to run here, else a one-line error. (``auto`` is
+    resolved by measurement: :func:`crosscbam.speed.fps.fastest_backend`.)"""
     if requested not in BACKENDS:
         raise InputError(f"unknown backend {requested!r}; expected auto or one of {', '.join(BACKENDS)}")
-    if requested == "tensorrt":
-        reason = tensorrt_unavailable_reason()
-        if reason is not None:
-            raise InputError(f"backend tensorrt cannot run here: {reason}; use --backend onnxruntime, torch or auto")
+    reason = backend_unavailable_reason(requested)
+    if reason is not None:
+        others = ", ".join(b for b in BACKENDS if b != requested)
+        raise InputError(f"backend {requested} cannot run here: {reason}; use --backend {others} or auto")
     return BackendChoice(requested, requested)
+
+
+def auto_candidates(precision: str) -> list[str]:
+    """The backends ``auto`` measures: those that run here at ``precision``."""
+    return [b for b in BACKENDS if backend_unavailable_reason(b) is None and (precision == "fp32" or b not in FP32_ONLY)]
 
 
 class TorchRunner:

@@ -115,7 +115,7 @@ def _fps_table(args: argparse.Namespace) -> None:
 
 def _timing_options(parser: argparse.ArgumentParser) -> None:
     """Backend, precision, timing loop, device and output options of `fps` and `fps-group`."""
-    parser.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: TensorRT, else ONNX Runtime")
+    parser.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: the fastest that runs here, measured on the first network (about a second each)")
     parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32, as the paper's peers")
     parser.add_argument("--warmup", type=int, default=WARMUP, help=f"untimed passes first (default {WARMUP})")
     parser.add_argument("--min-seconds", type=float, default=MIN_SECONDS, help=f"time each network at least this long (default {MIN_SECONDS:g})")

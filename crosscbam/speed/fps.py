@@ -20,9 +20,10 @@ from crosscbam.speed.backends import (
     BackendChoice,
     OnnxRuntimeRunner,
     TorchRunner,
+    auto_candidates,
     available_cores,
+    backend_device,
     check_backend_precision,
-    resolve_device,
     select_backend,
 )
 from crosscbam.speed.load import machine_load
@@ -51,6 +52,10 @@ def _runner(name: str, size: tuple[int, int], backend: str, precision: str, thre
     digest = read_onnx_identity(onnx, name, size)
     if backend == "onnxruntime":
         return OnnxRuntimeRunner(onnx, precision, threads, device), digest
+    if backend == "openvino":
+        from crosscbam.speed.openvino import OpenVinoRunner
+
+        return OpenVinoRunner(onnx, size, threads), digest
     from crosscbam.speed.tensorrt import DEFAULT_CACHE, TensorRTRunner
 
     return TensorRTRunner(onnx, precision, engine_cache or DEFAULT_CACHE), digest
@@ -109,13 +114,36 @@ def time_models(
     return records, load
 
 
-def _backend_and_device(backend: str, precision: str, device: str | None) -> tuple[BackendChoice, str]:
-    """The backend ``auto`` resolves to (and why) and the device it runs on."""
-    choice = select_backend(backend)
+#: How long ``auto`` times each candidate backend on the probe network before choosing.
+AUTO_PROBE_SECONDS = 1.0
+
+
+def fastest_backend(name: str, size: tuple[int, int], precision: str, threads: int, device: str | None,
+                    onnx_dir=None, engine_cache=None, checkpoint=None) -> BackendChoice:
+    """``auto``: every backend that runs here at ``precision``, timed on network ``name`` at ``size`` in one
+    interleaved run (:data:`AUTO_PROBE_SECONDS` each); the fastest is chosen, and the note gives them all."""
+    candidates = auto_candidates(precision)
+    with ExitStack() as scratch:
+        runners = {b: _runner(name, size, b, precision, threads, backend_device(b, device), onnx_dir, engine_cache, checkpoint, scratch)[0]
+                   for b in candidates}
+        timings = time_interleaved(runners, warmup=3, min_seconds=AUTO_PROBE_SECONDS, min_iterations=5)
+        del runners
+        gc.collect()
+    fastest = max(timings, key=lambda b: timings[b].fps)
+    measured = ", ".join(f"{b} {timings[b].fps:.1f}" for b in sorted(timings, key=lambda b: -timings[b].fps))
+    return BackendChoice("auto", fastest, f"auto: the fastest backend measured here ({name} {size[0]}x{size[1]} {precision}, FPS: "
+                                          f"{measured}; {AUTO_PROBE_SECONDS:g} s each, interleaved)")
+
+
+def _backend_and_device(backend: str, precision: str, device: str | None, threads: int, probe: tuple[str, tuple[int, int]],
+                        **runner_options) -> tuple[BackendChoice, str]:
+    """The backend (``auto``: measured on the ``probe`` network, :func:`fastest_backend`) and its device."""
+    if backend == "auto":
+        choice = fastest_backend(*probe, precision, threads, device, **runner_options)
+    else:
+        choice = select_backend(backend)
     check_backend_precision(choice.backend, precision)
-    if choice.backend == "tensorrt":
-        return choice, "cuda"
-    return choice, resolve_device(device or "cpu") if choice.backend == "onnxruntime" else resolve_device(device)
+    return choice, backend_device(choice.backend, device)
 
 
 PROTOCOL = ("latency: batch 1, random input resident on the device, warm-up untimed, synchronise before every clock "
@@ -142,8 +170,9 @@ def measure_group(
     given as a ratio to the first entry's. ``entries``: ``{"network", "size", "rows"}`` (the paper
     rows each stands for, :func:`crosscbam.paper.speed_group`); ``table`` and ``scale`` are recorded.
     Other arguments as :func:`measure_fps`."""
-    choice, run_device = _backend_and_device(backend, precision, device)
     threads = threads or available_cores()
+    choice, run_device = _backend_and_device(backend, precision, device, threads, (entries[0]["network"], tuple(entries[0]["size"])),
+                                             onnx_dir=onnx_dir, engine_cache=engine_cache)
     timed, load = time_models(
         [(e["network"], tuple(e["size"])) for e in entries], choice.backend, precision, warmup=warmup,
         min_seconds=min_seconds, min_iterations=min_iterations, threads=threads, device=run_device,
@@ -188,8 +217,8 @@ def measure_fps(
     Args:
         name: variant, e.g. ``"M1"`` (see ``crosscbam variants``).
         size: input (H, W); default the variant's paper size.
-        backend: ``auto`` (TensorRT, else ONNX Runtime; the record says which and why),
-            ``tensorrt``, ``onnxruntime`` or ``torch``.
+        backend: ``auto`` (the fastest that runs here, measured on ``name``: :func:`fastest_backend`; the
+            record says which and what each gave), ``tensorrt``, ``onnxruntime``, ``openvino`` or ``torch``.
         precision: ``fp32`` (the paper's peers), ``fp16`` or ``bf16``.
         warmup, min_seconds, min_iterations: the timing loop (:func:`time_interleaved`).
         threads: CPU threads (default: every available core).
@@ -203,8 +232,9 @@ def measure_fps(
     """
     canonical = canonical_name(name)
     height, width = check_size(list(size) if size is not None else list(get_variant(canonical).eval_size))
-    choice, run_device = _backend_and_device(backend, precision, device)
     threads = threads or available_cores()
+    choice, run_device = _backend_and_device(backend, precision, device, threads, (canonical, (height, width)),
+                                             onnx_dir=onnx_dir, engine_cache=engine_cache, checkpoint=checkpoint)
     reference_name = speed_reference(canonical) if reference == "auto" else (canonical_name(reference) if reference else None)
     names = [canonical] + ([reference_name] if reference_name else [])
     timed, load = time_models(

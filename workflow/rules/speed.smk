@@ -29,7 +29,7 @@ rule fps:
     benchmark:
         f"{TIMES}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.tsv"
     wildcard_constraints:
-        backend="tensorrt|onnxruntime|torch",
+        backend="|".join(BACKENDS),
     threads: lambda wildcards: workflow.cores if workflow.local_exec else SPEED["threads"] or workflow.cores
     resources:
         timing=1,
