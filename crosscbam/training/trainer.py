@@ -318,21 +318,83 @@ def train(config: TrainConfig, dataset: Dataset | None = None, num_classes: int 
                            f"re-run the job to resume from {out / CHECKPOINT_NAME}") from None
 
 
-def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: int, world_size: int,
-           dataset: Dataset | None, num_classes: int | None, stops: list[str] | None = None) -> Path:
-    config_hash = config.config_hash()
-    data = data_identity(config) if dataset is None else None
-    previous = _check_output(out, config_hash, data, world_size)
-    if previous is not None and "optimizer" not in previous:
-        return out / FINAL_NAME  # complete already
+@dataclasses.dataclass
+class Run:
+    """What one training process holds: the network (DDP-wrapped when distributed), its optimizer, lr
+    schedule and loss scaler, and where it stands (iteration, step time)."""
 
+    config: TrainConfig
+    variant: str
+    classes: int
+    device: torch.device
+    layout: torch.memory_format
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    criterion: PaperLoss
+    world_size: int
+    iteration: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def network(self) -> nn.Module:
+        """The network itself (without its DDP wrapper)."""
+        return self.model.module if self.world_size > 1 else self.model
+
+    def step(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict, float]:
+        """One SGD step on a batch; returns the loss, its parts and the lr it used."""
+        config = self.config
+        images = images.to(self.device, non_blocking=True).contiguous(memory_format=self.layout)
+        labels = labels.to(self.device, non_blocking=True)
+        # Mixed precision: float16 with a loss scaler on CUDA; bfloat16 on a CPU (same autocast path, no
+        # scaler needed: bfloat16 has float32's exponent range).
+        amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        with torch.autocast(self.device.type, dtype=amp_dtype, enabled=config.amp):
+            main, aux = self.model(images)
+        # the model returns logits already resized to the crop (= label) size; the loss's own resize
+        # is then the identity, so this equals the authors' loss on the raw head outputs
+        loss, parts = self.criterion(main.float(), None if aux is None else aux.float(), labels)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"loss is {loss.item()} at iteration {self.iteration}; lower lr (now {self.scheduler.get_last_lr()[0]:.3g})")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        lr = self.scheduler.get_last_lr()[0]
+        self.scheduler.step()
+        self.iteration += 1
+        return loss, parts, lr
+
+    def snapshot(self, final: bool, config_hash: str, data: str | None) -> dict:
+        """The checkpoint record: weights and where the run stands; a resumable one adds optimizer, schedule,
+        scaler and RNG state, a final one the provenance."""
+        config = self.config
+        record = {"model": self.network.state_dict(), "variant": self.variant, "dataset": config.dataset, "num_classes": self.classes,
+                  "config": json.loads(json.dumps(dataclasses.asdict(config), default=list)), "config_hash": config_hash,
+                  "data_identity": data, "world_size": self.world_size, "iteration": self.iteration, "elapsed_s": self.elapsed}
+        if final:
+            return {**record, "provenance": provenance()}
+        cuda_rng = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+        return {**record, "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(), "rng": {"torch": torch.get_rng_state(), "cuda": cuda_rng}}
+
+    def resume(self, previous: dict) -> None:
+        """Continue from a resumable checkpoint (:meth:`snapshot`)."""
+        self.network.load_state_dict(previous["model"])
+        self.optimizer.load_state_dict(previous["optimizer"])
+        self.scheduler.load_state_dict(previous["scheduler"])
+        self.scaler.load_state_dict(previous["scaler"])
+        torch.set_rng_state(previous["rng"]["torch"])
+        if self.device.type == "cuda" and previous["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(previous["rng"]["cuda"], self.device)
+        self.iteration, self.elapsed = previous["iteration"], previous["elapsed_s"]
+
+
+def build_run(config: TrainConfig, variant: str, classes: int, local_rank: int, world_size: int) -> Run:
+    """The network (seeded, BN eps as the authors, optional pretrained backbone) on its device, wrapped for
+    DDP when distributed, with SGD, the poly schedule with warm-up, the loss scaler and the paper's loss."""
     device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    # Mixed precision: float16 with a loss scaler on CUDA; bfloat16 on a CPU (same autocast path, no
-    # scaler needed: bfloat16 has float32's exponent range).
-    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
-    dataset = dataset if dataset is not None else _build_dataset(config)
-    classes = num_classes or _num_classes(config.dataset)
-
     torch.manual_seed(config.seed)
     model = build_model(variant, classes)
     set_bn_eps(model, config.bn_eps)
@@ -354,74 +416,64 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: poly_lr(it, **schedule) / config.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=config.amp and device.type == "cuda")
     criterion = PaperLoss(config.main_loss_weight, config.aux_loss_weight, config.focal_gamma, config.focal_alpha)
+    return Run(config, variant, classes, device, layout, model, optimizer, scheduler, scaler, criterion, world_size)
 
-    iteration, elapsed = 0, 0.0
-    if previous is not None:
-        target = model.module if world_size > 1 else model
-        target.load_state_dict(previous["model"])
-        optimizer.load_state_dict(previous["optimizer"])
-        scheduler.load_state_dict(previous["scheduler"])
-        scaler.load_state_dict(previous["scaler"])
-        torch.set_rng_state(previous["rng"]["torch"])
-        if device.type == "cuda" and previous["rng"].get("cuda") is not None:
-            torch.cuda.set_rng_state(previous["rng"]["cuda"], device)
-        iteration, elapsed = previous["iteration"], previous["elapsed_s"]
 
-    metrics_path = out / METRICS_NAME
-    if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        _truncate_metrics(metrics_path, iteration)
-        write_text(json.dumps({**dataclasses.asdict(config), "config_hash": config_hash, "data_identity": data}, indent=2, default=list) + "\n",
-                   out / "config.json")
+class Validation:
+    """val mIoU of a run's current weights (rank 0; BN in eval mode, no random numbers drawn); the val set
+    is read once, on first use."""
 
-    loader = make_loader(dataset, config, iteration, rank, world_size, pin_memory=device.type == "cuda")
+    def __init__(self, run: Run) -> None:
+        self.run, self.samples = run, None
 
-    def snapshot(final: bool) -> dict:
-        target = model.module if world_size > 1 else model
-        record = {"model": target.state_dict(), "variant": variant, "dataset": config.dataset, "num_classes": classes,
-                  "config": json.loads(json.dumps(dataclasses.asdict(config), default=list)), "config_hash": config_hash,
-                  "data_identity": data, "world_size": world_size, "iteration": iteration, "elapsed_s": elapsed}
-        if final:
-            return {**record, "provenance": provenance()}
-        return {**record, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}}
-
-    val_set = None
-
-    def validate() -> float:
-        """val mIoU of the current weights (rank 0; BN in eval mode, no random numbers drawn)."""
-        nonlocal val_set
+    def __call__(self) -> float:
         from crosscbam.data import build_dataset
         from crosscbam.data.transforms import EvalTransform
         from crosscbam.evaluation import confusion
 
-        if val_set is None:
-            val_set = build_dataset(config.dataset, config.data_root, "val", transform=EvalTransform(None))
-        return confusion(model.module if world_size > 1 else model, val_set, classes, device, desc="val", progress=config.progress).miou()
+        config = self.run.config
+        if self.samples is None:
+            self.samples = build_dataset(config.dataset, config.data_root, "val", transform=EvalTransform(None))
+        return confusion(self.run.network, self.samples, self.run.classes, self.run.device, desc="val", progress=config.progress).miou()
 
-    progress = _progress_bar(config, iteration, rank)
-    model.train()
+
+def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: int, world_size: int,
+           dataset: Dataset | None, num_classes: int | None, stops: list[str] | None = None) -> Path:
+    config_hash = config.config_hash()
+    data = data_identity(config) if dataset is None else None
+    previous = _check_output(out, config_hash, data, world_size)
+    if previous is not None and "optimizer" not in previous:
+        return out / FINAL_NAME  # complete already
+    dataset = dataset if dataset is not None else _build_dataset(config)
+    run = build_run(config, variant, num_classes or _num_classes(config.dataset), local_rank, world_size)
+    if previous is not None:
+        run.resume(previous)
+
+    metrics_path = out / METRICS_NAME
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        _truncate_metrics(metrics_path, run.iteration)
+        write_text(json.dumps({**dataclasses.asdict(config), "config_hash": config_hash, "data_identity": data}, indent=2, default=list) + "\n",
+                   out / "config.json")
+
+    def save(final: bool = False) -> None:
+        if final:
+            save_atomic(run.snapshot(True, config_hash, data), out / FINAL_NAME)
+        else:
+            save_atomic(run.snapshot(False, config_hash, data), out / CHECKPOINT_NAME, previous=out / PREVIOUS_NAME)
+
+    loader = make_loader(dataset, config, run.iteration, rank, world_size, pin_memory=run.device.type == "cuda")
+    validate = Validation(run)
+    progress = _progress_bar(config, run.iteration, rank)
+    run.model.train()
     window_start, window_images = time.perf_counter(), 0
     batches = iter(loader)
-    while iteration < config.iterations:
+    while run.iteration < config.iterations:
         step_start = time.perf_counter()
         images, labels = next(batches)
-        images, labels = images.to(device, non_blocking=True).contiguous(memory_format=layout), labels.to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=config.amp):
-            main, aux = model(images)
-        # the model returns logits already resized to the crop (= label) size; the loss's own resize
-        # is then the identity, so this equals the authors' loss on the raw head outputs
-        loss, parts = criterion(main.float(), None if aux is None else aux.float(), labels)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"loss is {loss.item()} at iteration {iteration}; lower lr (now {scheduler.get_last_lr()[0]:.3g})")
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        lr = scheduler.get_last_lr()[0]
-        scheduler.step()
-        iteration += 1
-        elapsed += time.perf_counter() - step_start
+        loss, parts, lr = run.step(images, labels)
+        iteration = run.iteration
+        run.elapsed += time.perf_counter() - step_start
         window_images += images.shape[0] * world_size
         if rank == 0:
             rate = window_images / max(time.perf_counter() - window_start, 1e-9)
@@ -429,15 +481,15 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
             progress.update(1)
             if iteration % config.log_every == 0 or iteration == config.iterations:
                 _append_metrics(metrics_path, {"iteration": iteration, "loss": loss.item(), **parts, "lr": lr,
-                                               "images_per_s": rate, "elapsed_s": elapsed})
+                                               "images_per_s": rate, "elapsed_s": run.elapsed})
                 window_start, window_images = time.perf_counter(), 0
             if config.val_every and (iteration % config.val_every == 0 or iteration == config.iterations):
-                _append_metrics(metrics_path, {"iteration": iteration, "val_miou": validate(), "elapsed_s": elapsed})
+                _append_metrics(metrics_path, {"iteration": iteration, "val_miou": validate(), "elapsed_s": run.elapsed})
             if iteration % config.checkpoint_every == 0 and iteration < config.iterations:
-                save_atomic(snapshot(final=False), out / CHECKPOINT_NAME, previous=out / PREVIOUS_NAME)
+                save()
         if _agreed(bool(stops), world_size) and iteration < config.iterations:
             if rank == 0:
-                save_atomic(snapshot(final=False), out / CHECKPOINT_NAME, previous=out / PREVIOUS_NAME)
+                save()
             if world_size > 1:
                 dist.barrier()
             progress.close()
@@ -446,7 +498,7 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
                                   f"{out / CHECKPOINT_NAME} saved; re-run the same command to resume")
     progress.close()
     if rank == 0:
-        save_atomic(snapshot(final=True), out / FINAL_NAME)
+        save(final=True)
         (out / CHECKPOINT_NAME).unlink(missing_ok=True)
         (out / PREVIOUS_NAME).unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # the folder of the resumable checkpoint, now empty
