@@ -1,8 +1,8 @@
 """Claims audit: every numeric or comparative statement of the paper's text (``claims.yaml``),
 every citation that names a method, and every value the paper's tables give twice, checked
 against the paper's own tables (``paper_values.yaml``) and the cited facts about the authors'
-code (``authors_code.yaml``). It needs no training; :func:`audit_ours` joins our results where
-they exist.
+code (``authors_code.yaml``). It needs no training; :func:`crosscbam.reports.claims.audit_ours`
+joins our results where they exist.
 
 A claim has one or more *readings* (expressions over the tables and facts). Each reading is
 computed with its arithmetic shown; the claim's verdict is
@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from crosscbam.authors_code import MissingFact, fact
-from crosscbam.paper import paper_speed, paper_table, references, table_citations
+from crosscbam.paper import paper_table, references, table_citations
 
 #: Table -> the column that names its rows in claims.
 ROW_KEYS = {"table1": "stage", "table2": "model", "table3": "model", "table4": "variant", "table5": "dilations", "table6": "channels"}
@@ -398,116 +398,3 @@ def section_counts(frame: pd.DataFrame) -> pd.DataFrame:
 def left_out() -> pd.DataFrame:
     """Statements of the audited sections that are not claims here, with the reason."""
     return pd.DataFrame(load_claims()["left_out"], columns=["section", "quote", "reason"])
-
-
-# --- ours ----------------------------------------------------------------------------------------
-
-class Results:
-    """Our results for the claims' ``ours`` expressions, keyed the way they ask for them."""
-
-    def __init__(self, records: list[dict], preset: str) -> None:
-        from crosscbam.reports import fps_unusable, group_entry, group_ratio, group_unusable, record_kind
-
-        self.preset = preset
-        self.complexity = {r["model"]: r for r in records if record_kind(r) == "complexity"}
-        self.evaluation = {(r["dataset"], r["model"]): r for r in records if record_kind(r) == "evaluation"}
-        self.fps = [r for r in records if record_kind(r) == "fps"]
-        self.groups = [r for r in records if record_kind(r) == "fps_group"]
-        self._fps_unusable = fps_unusable
-        self._group = (group_entry, group_ratio, group_unusable)
-
-    def ours_complexity(self, variant: str, field: str) -> Q:
-        if variant not in self.complexity:
-            raise NotAvailable(f"no complexity result for {variant}")
-        value = self.complexity[variant][field]
-        return Q(value, f"{_fmt(value)} (ours {variant} {COLUMN_NAMES.get(field, field)})")
-
-    def ours_miou(self, dataset: str, variant: str) -> Q:
-        if (dataset, variant) not in self.evaluation:
-            raise NotAvailable(f"no {dataset} evaluation of {variant}")
-        record = self.evaluation[(dataset, variant)]
-        if record.get("preset", self.preset) != "full" or record.get("data", "real") != "real":
-            raise NotAvailable(f"the {record.get('preset', self.preset)} preset on {record.get('data')} data is not comparable with the paper")
-        value = 100 * record["miou_mean"]
-        return Q(value, f"{_fmt(value)} (ours {variant} {dataset} val)")
-
-    def ours_fps_ratio(self, variant: str, reference: str) -> Q:
-        """FPS of ``variant`` over its STDC-Seg ``reference``, timed in one run: from the variant's own FPS
-        record, else from the Table 2/3 same-run group that times both rows at the variant's input."""
-        from crosscbam.variants import get_variant
-
-        reasons = []
-        for record in self.fps:
-            if record["model"] != variant or (record.get("reference") or {}).get("model") != reference:
-                continue
-            why = self._fps_unusable(record, self.preset)
-            if why:
-                reasons.append(why)
-                continue
-            return Q(record["fps_ratio"], f"{_fmt(record['fps_ratio'])} (ours {variant}/{reference}, same run)")
-        rows = paper_speed(variant, reference, tuple(get_variant(variant).eval_size))
-        if rows:
-            try:
-                return self.ours_speed(rows["table"], rows["model_row"], rows["reference_row"])
-            except NotAvailable as why:
-                reasons.append(str(why))
-        raise NotAvailable("; ".join(reasons) or f"no same-run FPS of {variant} and {reference}")
-
-
-    def ours_speed(self, table: str, row: str, other: str) -> Q:
-        """FPS of the network of paper row ``row`` over that of ``other``, both timed in one same-run
-        group of ``table`` (each at its row's input). A group that cannot decide a verdict (not the
-        paper's protocol, or noisy) gives its measured ratio in the reason, as information."""
-        group_entry, group_ratio, group_unusable = self._group
-        reasons = []
-        for group in self.groups:
-            ratio = group_ratio(group, row, other) if group.get("table") == table else None
-            if ratio is None:
-                continue
-            why = group_unusable(group, [group_entry(group, row), group_entry(group, other)], self.preset)
-            if why:
-                reasons.append(f"{why}; measured {row}/{other} = {ratio:.3f} with {group['backend']} (information)")
-                continue
-            return Q(ratio, f"{_fmt(ratio)} (ours {row}/{other}, same run)")
-        raise NotAvailable("; ".join(reasons) or f"no same-run timing of {row} and {other}")
-
-
-def audit_ours(results: Results) -> pd.DataFrame:
-    """The claims we measure ourselves: the stated value against ours. A claim of several parts ("larger
-    model, more parameters, and slower inference speed") lists them; it is reproduced only when every
-    part is, and the reason says which parts were checked and which could not be."""
-    namespace = {**NAMESPACE, "ours_complexity": results.ours_complexity, "ours_miou": results.ours_miou,
-                 "ours_fps_ratio": results.ours_fps_ratio, "ours_speed": results.ours_speed}
-    rows = []
-    for claim in load_claims()["claims"]:
-        if "ours" not in claim:
-            continue
-        stated = claim["stated"]
-        tol = float(claim["tolerance_ours"]) if "tolerance_ours" in claim else tolerance(stated) if not isinstance(stated, bool) else None
-        parts = claim["ours"] if isinstance(claim["ours"], list) else [{"part": "", "expr": claim["ours"]}]
-        computed, missing = [], []
-        for part in parts:
-            label = f"{part['part']}: " if part["part"] else ""
-            try:
-                value = Q.of(eval(part["expr"], {"__builtins__": {}}, namespace))  # noqa: S307 (our own data file)
-            except NotCheckable as why:
-                missing.append(f"{label}{why}")
-                continue
-            computed.append((part["part"], label, value, matches(stated, value.value, tol)))
-        row = {"id": claim["id"], "quote": claim["quote"], "stated": stated}
-        if not computed:
-            rows.append({**row, "ours": "n/a", "arithmetic": "", "verdict_ours": "not reproduced here",
-                         "reason_ours": "; ".join(missing)})
-            continue
-        several = len(parts) > 1
-        reason = (f"tolerance {_fmt(tol)}" + (f" ({claim['tolerance_ours_reason']})" if "tolerance_ours_reason" in claim else "")
-                  if tol is not None else "")
-        if missing:
-            checked = ", ".join(f"{name} {'holds' if ok else 'fails'}" for name, _, _, ok in computed)
-            reason = "; ".join(filter(None, [reason, f"checked: {checked}; not checked: " + "; ".join(missing)]))
-        verdict = ("not reproduced" if not all(ok for *_, ok in computed) else "not reproduced here" if missing else "reproduced")
-        rows.append({**row, "ours": "; ".join(f"{label}{_fmt(value.value)}" for _, label, value, _ in computed),
-                     "arithmetic": " | ".join(f"{label}{value.text}" + (f" -> {'holds' if ok else 'fails'}" if several else "")
-                                              for _, label, value, ok in computed),
-                     "verdict_ours": verdict, "reason_ours": reason})
-    return pd.DataFrame(rows, columns=["id", "quote", "stated", "ours", "arithmetic", "verdict_ours", "reason_ours"])

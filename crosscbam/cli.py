@@ -46,49 +46,62 @@ def _report(args: argparse.Namespace) -> None:
 
         write_protocol(args.csv, args.md)
         return
-    from crosscbam import reports
+    from crosscbam.records import read_records
+    from crosscbam.reports.markdown import write_table
+    from crosscbam.reports.tables import compile_table, complexity_summary, table_notes
 
     if args.table == "claims":
         from crosscbam import claims
+        from crosscbam.reports.claims import write_claims
 
         frame = claims.audit()
-        reports.write_claims(frame, claims.section_counts(frame), claims.left_out(), args.csv, args.md)
+        write_claims(frame, claims.section_counts(frame), claims.left_out(), args.csv, args.md)
         return
     if args.preset is None:
         raise InputError(f"report {args.table} needs --preset (the workflow preset that produced --results)")
-    records = reports.read_records(args.results)
+    records = read_records(args.results)
     if args.table == "ablation":
-        from crosscbam.ablation import write_ablation
+        from crosscbam.reports.ablation import write_ablation
 
         write_ablation(records, args.dataset, args.scale or f"{args.preset} preset", args.csv, args.md)
         return
     if args.table == "complexity":
-        frame, title = reports.complexity_summary(records), "Complexity of every variant (ours)"
-        reports.write_table(frame, args.csv, args.md, title, reports.table_notes(args.table, args.preset), preset=args.preset)
+        frame, title = complexity_summary(records), "Complexity of every variant (ours)"
+        write_table(frame, args.csv, args.md, title, table_notes(args.table, args.preset), preset=args.preset)
     elif args.table == "claims-ours":
-        from crosscbam.claims import Results, audit_ours
+        from crosscbam.reports.claims import Results, audit_ours
 
         frame = audit_ours(Results(records, args.preset))
         if args.ablation:
             import pandas as pd
 
-            from crosscbam.ablation import claims_ours_rows
+            from crosscbam.reports.ablation import claims_ours_rows
 
             measured = [row for path in args.ablation for row in claims_ours_rows(pd.read_csv(path))]
             frame = pd.concat([frame, pd.DataFrame(measured, columns=frame.columns)], ignore_index=True)
-        reports.write_table(frame, args.csv, args.md, "The paper's claims against our results",
+        write_table(frame, args.csv, args.md, "The paper's claims against our results",
                             ["'not reproduced here' says why (missing result, preset, backend, noise)."], preset=args.preset)
     else:
-        frame = reports.compile_table(args.table, records, args.preset)
+        frame = compile_table(args.table, records, args.preset)
         title = f"Table {args.table.removeprefix('table')}: ours vs the paper"
-        reports.write_table(frame, args.csv, args.md, title, reports.table_notes(args.table, args.preset), compact=True, preset=args.preset)
+        write_table(frame, args.csv, args.md, title, table_notes(args.table, args.preset), compact=True, preset=args.preset)
 
 
 def _aggregate(args: argparse.Namespace) -> None:
-    from crosscbam import reports
+    from crosscbam.records import aggregate_evaluations, read_records
 
-    record = reports.aggregate_evaluations(reports.read_records(args.results), args.model, args.preset, args.data)
+    record = aggregate_evaluations(read_records(args.results), args.model, args.preset, args.data)
     write_json(record, args.out)
+
+
+def _fps_table(args: argparse.Namespace) -> None:
+    from crosscbam.reports.markdown import write_table
+    from crosscbam.reports.speed import fps_notes, fps_table, fps_view
+    from crosscbam.speed.records import read_fps_record
+
+    frame = fps_table([read_fps_record(path) for path in args.results])
+    write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(frame, args.preset),
+                preset=args.preset, view=fps_view(frame))
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -106,7 +119,7 @@ def _deploy(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from crosscbam.deploy import deployment
-    from crosscbam.deploy_report import SHOWN, write_deployment
+    from crosscbam.reports.deployment import SHOWN, write_deployment
 
     if args.from_json:
         record = json.loads(Path(args.from_json).read_text())
@@ -121,7 +134,7 @@ def _deploy(args: argparse.Namespace) -> None:
 
 
 def _figure(args: argparse.Namespace) -> None:
-    from crosscbam import figures
+    from crosscbam.reports import figures
 
     if args.kind == "scatter":
         import pandas as pd
@@ -167,7 +180,7 @@ def _figure(args: argparse.Namespace) -> None:
 
 
 def _html(args: argparse.Namespace) -> None:
-    from crosscbam.html_report import build_report
+    from crosscbam.reports.html import build_report
     from crosscbam.provenance import provenance
 
     summary = {"preset": args.preset, **{k: v for k, v in provenance().items() if k != "libraries"}, **provenance()["libraries"]}
@@ -215,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
                            help="what the data was: synthetic, real (the paper's), or a labelled copy such as 'CamVid (SegNet copy) 360x480'")
     aggregate.add_argument("--out", required=True)
     aggregate.set_defaults(func=_aggregate)
+
+    table = commands.add_parser("fps-table", help="compile FPS JSONs into the speed table (CSV + Markdown)")
+    table.add_argument("--results", nargs="+", required=True, help="FPS JSONs (crosscbam fps --json)")
+    table.add_argument("--preset", required=True, help="workflow preset that produced them")
+    table.add_argument("--csv", required=True)
+    table.add_argument("--md", required=True)
+    table.set_defaults(func=_fps_table)
 
     figure = commands.add_parser("figure", help="the paper's figures from our results")
     figure.add_argument("kind", choices=["qualitative", "ablation", "scatter", "ratios", "curves"])

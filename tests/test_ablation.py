@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from crosscbam.ablation import STEPS, ablation_tables, paired_difference, verdict, write_ablation
-from crosscbam.html_report import build_report
+from crosscbam.reports.ablation import STEPS, ablation_tables, paired_difference, verdict, write_ablation
+from crosscbam.reports.html import build_report
 
 SCALE = "cpu preset, CamVid (SegNet copy) 360x480, 2000 iterations x batch 8, seeds 0,1,2"
 

@@ -6,10 +6,11 @@ import pytest
 
 from crosscbam import authors_code
 from crosscbam.authors_code import facts
-from crosscbam.claims import (VERDICTS, Results, audit, audit_ours, claim_words, judge, load_claims, pct_more,
-                              pct_of_first, section_counts, t, tolerance)
+from crosscbam.claims import (VERDICTS, audit, claim_words, judge, load_claims, pct_more, pct_of_first, section_counts, t,
+                              tolerance)
 from crosscbam.cli import main
-from crosscbam.reports import finding_sentence, table_notes
+from crosscbam.reports.claims import Results, audit_ours, finding_sentence
+from crosscbam.reports.tables import table_notes
 from reference_forward import AUTHORS_ENV  # the one place tests locate the authors' environment
 
 # The fork as tools/authors_code/setup.sh unpacks it (make authors-check).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crosscbam.deploy_report import int8_gain, write_deployment
+from crosscbam.reports.deployment import int8_gain, write_deployment
 from crosscbam.speed.timing import NOISY_CV
 
 

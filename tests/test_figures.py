@@ -5,7 +5,7 @@ import pandas as pd
 from PIL import Image
 
 from crosscbam.data.colors import colorize, overlay
-from crosscbam.figures import (ablation_panel, qualitative_panel, speed_accuracy, speed_accuracy_figure,
+from crosscbam.reports.figures import (ablation_panel, qualitative_panel, speed_accuracy, speed_accuracy_figure,
                                training_curves)
 
 PALETTE = [(128, 64, 128), (244, 35, 232), (70, 70, 70)]
@@ -74,7 +74,7 @@ def test_speed_accuracy_never_mixes_val_and_test_on_one_axis():
 
 
 def test_training_curves_give_every_run_its_own_style_and_say_where_the_lr_comes_from(tmp_path, monkeypatch):
-    from crosscbam import figures
+    from crosscbam.reports import figures
 
     shown = []
     monkeypatch.setattr(figures, "_save", lambda fig, path: shown.append(fig))
@@ -91,7 +91,7 @@ def test_training_curves_give_every_run_its_own_style_and_say_where_the_lr_comes
 
 
 def test_fig8_names_each_networks_miou_and_the_class_colours(tmp_path, monkeypatch):
-    from crosscbam import figures
+    from crosscbam.reports import figures
 
     shown = []
     monkeypatch.setattr(figures, "_save", lambda fig, path: shown.append(fig))
@@ -104,7 +104,7 @@ def test_fig8_names_each_networks_miou_and_the_class_colours(tmp_path, monkeypat
 
 
 def test_speed_ratios_plots_each_timed_row_against_the_papers_ratio(tmp_path):
-    from crosscbam.figures import speed_ratios_figure
+    from crosscbam.reports.figures import speed_ratios_figure
 
     table2 = pd.DataFrame([
         {"model": "Cross-CBAM-M1", "fps_ratio_to": "Cross-CBAM-M1", "fps_ratio": 1.0, "fps_ratio_paper": 1.0, "fps_provenance": None},
@@ -122,8 +122,8 @@ def test_speed_ratios_plots_each_timed_row_against_the_papers_ratio(tmp_path):
 
 
 def test_speed_ratios_without_any_timed_group_says_so(tmp_path):
-    from crosscbam.figures import speed_ratios
-    from crosscbam.reports import compile_table
+    from crosscbam.reports.figures import speed_ratios
+    from crosscbam.reports.tables import compile_table
 
     tables = {table: compile_table(table, [], "full") for table in ("table2", "table3")}  # speed.tables: []
     speed_ratios(tables, tmp_path / "ratios.png", "full")

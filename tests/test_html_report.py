@@ -11,11 +11,13 @@ import pytest
 
 from crosscbam.claims import audit, left_out, section_counts
 from crosscbam.errors import InputError
-from crosscbam.figures import ablation_panel, qualitative_panel
-from crosscbam.html_report import CHECK_PAGE, FIGURE_CAPTIONS, PAGE_WIDTH_PX, build_report
+from crosscbam.reports.figures import ablation_panel, qualitative_panel
+from crosscbam.reports.html import CHECK_PAGE, FIGURE_CAPTIONS, PAGE_WIDTH_PX, build_report
 from crosscbam.protocol import write_protocol
-from crosscbam.reports import compile_table, table_notes, write_claims, write_table
-from crosscbam.reports import fps_row
+from crosscbam.reports.claims import write_claims
+from crosscbam.reports.markdown import write_table
+from crosscbam.reports.speed import fps_row
+from crosscbam.reports.tables import compile_table, table_notes
 from crosscbam.paper import speed_group
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -44,8 +46,8 @@ def records():
 
 def real_data_tables(tmp_path):
     """The cpu preset's own tables: the measured ablation and the deployment table."""
-    from crosscbam.ablation import STEPS, write_ablation
-    from crosscbam.deploy_report import write_deployment
+    from crosscbam.reports.ablation import STEPS, write_ablation
+    from crosscbam.reports.deployment import write_deployment
 
     scale = "cpu preset, CamVid (SegNet copy) 360x480, 2000 iterations x batch 8, seeds 0,1,2"
     runs = [{"kind": "evaluation_run", "model": n, "miou": 0.4 + 0.01 * i + 0.003 * s, "train_config": {"seed": s}}
@@ -133,7 +135,7 @@ def test_figures_are_captioned_by_what_they_show(tmp_path):
 
 
 def test_findings_read_back_from_the_csv_never_say_nan(tmp_path):
-    from crosscbam.reports import finding_sentence
+    from crosscbam.reports.claims import finding_sentence
 
     row = {"section": "3.4", "quote": "alpha balances", "paraphrase": float("nan"), "verdict": "inconsistent",
            "reason": float("nan"), "readings": "CE on the decode head, focal on the auxiliary head"}

@@ -2,8 +2,10 @@ import pandas as pd
 import pytest
 
 from crosscbam.paper import speed_group
-from crosscbam.reports import (aggregate_evaluations, compact_view, compile_table, fps_unusable, read_records, table_notes,
-                               under_load, write_table)
+from crosscbam.records import aggregate_evaluations, read_records
+from crosscbam.reports.markdown import compact_view, write_table
+from crosscbam.reports.speed import fps_unusable, under_load
+from crosscbam.reports.tables import compile_table, table_notes
 
 PROVENANCE = {"device": "test cpu", "commit": "abc123", "libraries": {"fvcore": "0.1.5", "torch": "2.13.0"}}
 
@@ -166,13 +168,13 @@ def test_an_fps_record_needs_full_tensorrt_paper_size_and_low_noise_for_a_verdic
 
 
 def test_one_seed_has_no_standard_deviation():
-    from crosscbam import reports
+    from crosscbam.reports.tables import _miou_columns
 
     run = {"kind": "evaluation_run", "model": "M1", "variant": "M1", "dataset": "cityscapes", "size": [512, 1024], "split": "val",
            "miou": 0.5, "iou_per_class": {"road": 0.9}, "provenance": {"device": "cpu"}}
-    record = reports.aggregate_evaluations([run], "M1", "smoke", "synthetic")
+    record = aggregate_evaluations([run], "M1", "smoke", "synthetic")
     assert record["miou_std"] is None and record["n_seeds"] == 1
-    assert reports._miou_columns("miou", 74.19, record, True)["miou_std"] == "n/a (one seed)"
+    assert _miou_columns("miou", 74.19, record, True)["miou_std"] == "n/a (one seed)"
 
 
 def test_a_noisy_ratio_is_shown_with_its_interval_never_as_a_bare_number(tmp_path):
@@ -195,7 +197,7 @@ def test_a_noisy_ratio_is_shown_with_its_interval_never_as_a_bare_number(tmp_pat
 def test_the_speed_figure_draws_intervals_and_marks_noisy_points():
     from matplotlib.collections import LineCollection
 
-    from crosscbam.figures import speed_ratios_figure
+    from crosscbam.reports.figures import speed_ratios_figure
 
     speeds = {"M1": 100.0, "PP-LiteSeg-T": 120.0, "STDC1-Seg": 110.0}
     frame = compile_table("table2", [group("table2", speeds, cv={"PP-LiteSeg-T": 0.2}, load={"others_cores": 1.3, "cores": 2})], "smoke")

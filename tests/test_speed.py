@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import torch
 
+from crosscbam.reports.speed import fps_table, fps_view
 from crosscbam.speed import backends, roofline
 from crosscbam.speed.backends import OnnxRuntimeRunner, TorchRunner, select_backend
-from crosscbam.reports import fps_table, fps_view
 from crosscbam.speed.records import read_fps_record
 from crosscbam.speed.timing import summarize, time_runner
 
@@ -234,7 +234,7 @@ def test_a_busy_process_beside_the_timing_is_measured_as_load():
     import sys
     import time
 
-    from crosscbam.reports import LOAD_LIMIT_CORES
+    from crosscbam.reports.speed import LOAD_LIMIT_CORES
     from crosscbam.speed.load import machine_load
 
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])

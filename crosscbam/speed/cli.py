@@ -1,4 +1,4 @@
-"""``crosscbam export``, ``crosscbam fps``, ``crosscbam fps-group`` and ``crosscbam fps-table`` (paper Sec. 4.2): thin
+"""``crosscbam export``, ``crosscbam fps`` and ``crosscbam fps-group`` (paper Sec. 4.2): thin
 wrappers around :mod:`crosscbam.export` and :mod:`crosscbam.speed`, called by the workflow's speed
 rules. Errors are one-line ``ValueError``s; :func:`crosscbam.cli.main` prints them and exits 2.
 """
@@ -104,15 +104,6 @@ def _fps_group(args: argparse.Namespace) -> None:
               f"{entry['fps_ratio_to_first']:.3f} x {first['model']} {first['input'][2]}x{first['input'][3]}")
 
 
-def _fps_table(args: argparse.Namespace) -> None:
-    from crosscbam.reports import fps_notes, fps_table, fps_view, write_table
-    from crosscbam.speed.records import read_fps_record
-
-    frame = fps_table([read_fps_record(path) for path in args.results])
-    write_table(frame, args.csv, args.md, "Inference speed: ours vs the paper (ratios to STDC-Seg)", fps_notes(frame, args.preset),
-                preset=args.preset, view=fps_view(frame))
-
-
 def _timing_options(parser: argparse.ArgumentParser) -> None:
     """Backend, precision, timing loop, device and output options of `fps` and `fps-group`."""
     parser.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: the fastest that runs here, measured on the first network (about a second each)")
@@ -128,7 +119,7 @@ def _timing_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_subcommands(commands: argparse._SubParsersAction) -> None:
-    """Add ``export``, ``fps``, ``fps-group`` and ``fps-table`` to the ``crosscbam`` command line."""
+    """Add ``export``, ``fps`` and ``fps-group`` to the ``crosscbam`` command line."""
     export = commands.add_parser("export", help="export a variant to a single-file ONNX graph, verified against PyTorch")
     export.add_argument("name", help="variant name, e.g. M1 (see `crosscbam variants`)")
     export.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), required=True, help="input size")
@@ -156,10 +147,3 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     group.add_argument("--scale", type=float, default=1.0, help="with --table: inputs times this (default 1; the smoke preset's images are smaller)")
     _timing_options(group)
     group.set_defaults(func=_fps_group)
-
-    table = commands.add_parser("fps-table", help="compile FPS JSONs into the speed table (CSV + Markdown)")
-    table.add_argument("--results", nargs="+", required=True, help="FPS JSONs (crosscbam fps --json)")
-    table.add_argument("--preset", required=True, help="workflow preset that produced them")
-    table.add_argument("--csv", required=True)
-    table.add_argument("--md", required=True)
-    table.set_defaults(func=_fps_table)

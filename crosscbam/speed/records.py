@@ -1,5 +1,5 @@
 """Read FPS records (``crosscbam fps --json``); the speed table that compares them with the paper is
-:func:`crosscbam.reports.fps_table`."""
+:func:`crosscbam.reports.speed.fps_table`."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ import shlex
 
 from snakemake.utils import validate
 
-from crosscbam.ablation import STEPS as ABLATION_STEPS
+from crosscbam.reports.ablation import STEPS as ABLATION_STEPS
 from crosscbam.data import DATASETS, camvid_segnet
 from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, TABLES, paper_table, row_network, speed_group
 from crosscbam.speed.timing import BACKENDS, PRECISIONS
@@ -234,7 +234,7 @@ def table_inputs(table):
 
 def ablation_networks():
     """(dataset, networks) the Fig. 8-style panel shows: Table 4's rows on Cityscapes where the experiments
-    run them, else the CamVid ablation networks (crosscbam.ablation.STEPS) the experiments run."""
+    run them, else the CamVid ablation networks (crosscbam.reports.ablation.STEPS) the experiments run."""
     if table_variants("table4") or not ablation_reports():
         return "cityscapes", table_variants("table4")
     run = set(experiment_variants("camvid"))

@@ -17,7 +17,10 @@ import pandas as pd
 from crosscbam.claims import section_counts
 from crosscbam.errors import InputError
 from crosscbam.io import write_text
-from crosscbam.reports import COMPACT_GROUPS, NOT_BUILT, compact_view, finding_sentence, fps_view
+from crosscbam.reports.claims import finding_sentence
+from crosscbam.reports.markdown import COMPACT_GROUPS, compact_view
+from crosscbam.reports.speed import fps_view
+from crosscbam.reports.verdicts import NOT_BUILT
 
 PAGE_WIDTH_PX = 1400
 #: A column whose longest cell is longer than this many characters wraps (numbers and short words stay on one line).
@@ -306,7 +309,7 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
         parts.append(_notes_html(_markdown_sections(csv.with_suffix(".md"))[""]))
         footnotes: list[str] = []
         if name.startswith("ablation_") and "part" in frame:
-            from crosscbam.ablation import CLAIM_COLUMNS, ROW_COLUMNS
+            from crosscbam.reports.ablation import CLAIM_COLUMNS, ROW_COLUMNS
 
             parts.append(_table_html(frame[frame["part"] == "row"][ROW_COLUMNS].round(2), f"{name}-rows"))
             parts.append(_table_html(frame[frame["part"] == "claim"][CLAIM_COLUMNS].round(2), f"{name}-claims"))
@@ -314,7 +317,7 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
             continue
         if name.startswith("table"):
             frame, footnotes = compact_view(frame)
-        elif name == "fps":  # the view fps.md shows (reports.fps_view)
+        elif name == "fps":  # the view fps.md shows (reports.speed.fps_view)
             frame = fps_view(frame)
         elif name in SUMMARY_COLUMNS:
             if name == "claims":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from crosscbam.io import write_text
+from crosscbam.reports.speed import under_load
 from crosscbam.speed.timing import NOISY_CV, ratio_interval, ratio_noisy
 
 #: The columns a person reads (Markdown, terminal); the CSV keeps every column.
@@ -56,8 +57,6 @@ def write_deployment(record: dict, csv: str, md: str) -> pd.DataFrame:
     shown = frame[SHOWN]
     shown = shown.rename(columns={"fps_ratio_to_onnxruntime_fp32": "ratio to ORT fp32", "miou_drop_vs_torch_fp32": "mIoU drop (points)",
                                   "test_miou": "test mIoU"})
-    from crosscbam.reports import under_load
-
     notes = [f"{record['model']} on {frame['data'].iloc[0]}; one interleaved timing run on {record['provenance']['device']}, batch 1"
              + (f"; {under_load(record)}." if under_load(record) else "."),
              f"INT8: {record['calibration']['method']}; calibrated on {record['calibration']['images']} training images (never test).",

@@ -20,6 +20,8 @@ from matplotlib.transforms import Bbox  # noqa: E402
 from crosscbam.data.colors import colorize, overlay  # noqa: E402
 from crosscbam.io import atomic_path  # noqa: E402
 from crosscbam.paper import paper_table  # noqa: E402
+from crosscbam.reports.speed import TIMED_UNDER_LOAD  # noqa: E402
+from crosscbam.speed.timing import NOISY_CV  # noqa: E402
 
 DPI = 110
 
@@ -208,8 +210,6 @@ RATIO_MARKERS = {"table2": ("o", "Table 2 (Cityscapes)"), "table3": ("s", "Table
 
 def speed_ratios_figure(tables: dict[str, pd.DataFrame], preset: str):
     """The figure of :func:`speed_ratios` (returned, not saved)."""
-    from crosscbam.reports import NOISY_CV, TIMED_UNDER_LOAD
-
     fig, ax = plt.subplots(figsize=(7.5, 6))
     points, setups, extremes, loaded = [], set(), [], []
     for index, (table, frame) in enumerate(tables.items()):
@@ -219,7 +219,7 @@ def speed_ratios_figure(tables: dict[str, pd.DataFrame], preset: str):
         have = have[have["model"] != have["fps_ratio_to"]]  # the reference itself is 1 on both axes
         marker, label = RATIO_MARKERS[table]
         x, y = pd.to_numeric(have["fps_ratio_paper"]), pd.to_numeric(have["fps_ratio"])
-        # Each point with its 95 % interval (reports.ratio_columns); noisy ones (a timing CV over the limit) hollow.
+        # Each point with its 95 % interval (reports.speed.ratio_columns); noisy ones (a timing CV over the limit) hollow.
         low, high = (pd.to_numeric(have[c]) if c in have else y for c in ("fps_ratio_low", "fps_ratio_high"))
         noisy = (have["fps_ratio_noisy"].astype(str) == "True") if "fps_ratio_noisy" in have else pd.Series(False, index=have.index)
         colour = f"C{index}"
