@@ -239,12 +239,40 @@ def test_the_data_is_part_of_a_runs_identity(tmp_path):
 
 
 def test_a_torn_metrics_line_does_not_block_a_resume(tmp_path):
-    from crosscbam.training.trainer import _truncate_metrics
+    from crosscbam.training.trainer import _restore_metrics
 
     path = tmp_path / "metrics.jsonl"
     path.write_text('{"iteration": 2, "loss": 1.0}\n{"iteration": 4, "loss": 0.9}\n{"iteration": 6, "lo')
-    _truncate_metrics(path, 4)
+    _restore_metrics(path, 4, None)
     assert path.read_text() == '{"iteration": 2, "loss": 1.0}\n{"iteration": 4, "loss": 0.9}\n'
+
+
+def test_the_log_survives_a_workflow_deleting_it_before_the_resume(tmp_path, monkeypatch):
+    """Snakemake deletes an interrupted job's outputs (metrics.jsonl) before re-running it: the resumed run
+    restores the log up to its checkpoint from the checkpoint, so the finished log equals an uninterrupted one's."""
+    from crosscbam.training import trainer
+
+    def logged(path):
+        return [{k: v for k, v in json.loads(line).items() if k not in ("elapsed_s", "images_per_s")} for line in path.read_text().splitlines()]
+
+    whole = tmp_path / "whole"
+    train(tiny_config(whole), dataset=BlobDataset(), num_classes=2)
+    step = trainer.Run.step
+
+    def killed_after_four(run, images, labels):
+        if run.iteration == 5:
+            raise KeyboardInterrupt  # the job is killed: the checkpoint of iteration 4 is the last one
+        return step(run, images, labels)
+
+    broken = tmp_path / "broken"
+    monkeypatch.setattr(trainer.Run, "step", killed_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(broken), dataset=BlobDataset(), num_classes=2)
+    monkeypatch.setattr(trainer.Run, "step", step)
+    assert len(logged(broken / "metrics.jsonl")) == 5
+    (broken / "metrics.jsonl").unlink()  # what `snakemake --rerun-incomplete` does first
+    train(tiny_config(broken), dataset=BlobDataset(), num_classes=2)
+    assert logged(broken / "metrics.jsonl") == logged(whole / "metrics.jsonl") and len(logged(whole / "metrics.jsonl")) == 6
 
 
 def test_evaluating_an_unfinished_checkpoint_says_which_iteration_it_holds(tmp_path, capsys):

@@ -452,15 +452,16 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
     metrics_path = out / METRICS_NAME
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        _truncate_metrics(metrics_path, run.iteration)
+        _restore_metrics(metrics_path, run.iteration, (previous or {}).get("metrics"))
         write_text(json.dumps({**dataclasses.asdict(config), "config_hash": config_hash, "data_identity": data}, indent=2, default=list) + "\n",
                    out / "config.json")
 
     def save(final: bool = False) -> None:
         if final:
             save_atomic(run.snapshot(True, config_hash, data), out / FINAL_NAME)
-        else:
-            save_atomic(run.snapshot(False, config_hash, data), out / CHECKPOINT_NAME, previous=out / PREVIOUS_NAME)
+        else:  # the log so far travels with the checkpoint: a workflow re-run may delete metrics.jsonl (a job output)
+            record = {**run.snapshot(False, config_hash, data), "metrics": metrics_path.read_text().splitlines() if metrics_path.exists() else []}
+            save_atomic(record, out / CHECKPOINT_NAME, previous=out / PREVIOUS_NAME)
 
     loader = make_loader(dataset, config, run.iteration, rank, world_size, pin_memory=run.device.type == "cuda")
     validate = Validation(run)
@@ -520,13 +521,16 @@ def _append_metrics(path: Path, record: dict) -> None:
         stream.write(json.dumps(record) + "\n")
 
 
-def _truncate_metrics(path: Path, iteration: int) -> None:
-    """Drop log lines past the resumed iteration (written by a run that was killed after them) and a
-    last line torn by the kill."""
-    if not path.exists():
+def _restore_metrics(path: Path, iteration: int, saved: list[str] | None) -> None:
+    """The log as it stood at the resumed ``iteration``: the lines saved with the checkpoint where it has them
+    (Snakemake deletes an interrupted job's outputs, metrics.jsonl among them, before re-running it), else
+    the file's own lines up to that iteration; lines past it (written by a run killed after them) and a
+    last line torn by the kill are dropped."""
+    lines = saved if saved is not None else (path.read_text().splitlines() if path.exists() else [])
+    if not lines and not path.exists():
         return
     kept = []
-    for line in path.read_text().splitlines():
+    for line in lines:
         try:
             if json.loads(line)["iteration"] <= iteration:
                 kept.append(line)
