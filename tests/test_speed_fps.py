@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -58,21 +60,22 @@ def test_measure_fps_times_the_model_and_its_reference(backend):
     assert load["wall_s"] > 0 and load["cpu_s_ours"] > 0 and load["others_cores"] >= 0 and len(load["loadavg_before"]) == 3
 
 
-def test_fps_cli_auto_times_every_backend_here_and_records_the_choice(tmp_path, capsys, monkeypatch):
-    from crosscbam.speed import backends
+def test_fps_cli_auto_times_every_backend_here_and_records_the_choice(tmp_path):
+    from crosscbam.speed.backends import auto_candidates
 
-    monkeypatch.setattr(backends, "tensorrt_unavailable_reason", lambda: "no CUDA device visible to PyTorch")
     out = tmp_path / "fps" / "STDC2-Seg_64x64.auto.json"
     args = ["fps", "STDC2-Seg", "--size", "64", "64", "--backend", "auto", "--warmup", "1", "--min-seconds", "0",
             "--min-iterations", "2", "--threads", "1", "--json", str(out)]
-    assert main(args) == 0
-    captured = capsys.readouterr()
+    # in a process of its own, as the workflow runs it: OpenVINO's threading runtime (one of the backends auto
+    # times) does not survive a later fork of the process that loaded it (this suite's DataLoader workers)
+    captured = subprocess.run([sys.executable, "-m", "crosscbam", *args], capture_output=True, text=True)
+    assert captured.returncode == 0, captured.stderr[-2000:]
     record = json.loads(out.read_text())
     measured = dict(re.findall(r"(\w+) ([\d.]+)", record["fallback"].split("FPS: ")[1].split(";")[0]))
-    assert set(measured) == {"onnxruntime", "openvino", "torch"}  # every backend that runs here, timed
+    assert set(measured) == set(auto_candidates("fp32")) >= {"onnxruntime", "openvino", "torch"}  # every backend that runs here, timed
     assert record["backend"] == max(measured, key=lambda b: float(measured[b])) and record["requested_backend"] == "auto"
-    assert "the fastest backend measured here" in captured.err
-    assert record["reference"] is None and "FPS" in captured.out
+    assert "the fastest backend measured here" in captured.stderr
+    assert record["reference"] is None and "FPS" in captured.stdout
     table = tmp_path / "fps.csv"
     assert main(["fps-table", "--results", str(out), "--preset", "smoke", "--csv", str(table), "--md", str(tmp_path / "fps.md")]) == 0
     assert "STDC2-Seg" in table.read_text() and (tmp_path / "fps.md").read_text().startswith("# Inference speed")

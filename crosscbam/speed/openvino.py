@@ -3,6 +3,9 @@ post-training quantization (calibrated on real training images, as :mod:`crosscb
 ONNX Runtime). Both packages are on PyPI (``openvino``, ``nncf``) and imported only when used.
 
 The paper timed TensorRT on a GPU (Sec. 4.2); OpenVINO is what an Intel/AMD CPU deployment uses.
+
+OpenVINO's threading runtime does not survive a later ``fork`` of the process that loaded it (a DataLoader
+worker): it runs in processes of its own (``crosscbam deploy``, ``crosscbam fps``), and so do its tests.
 """
 
 from __future__ import annotations
@@ -40,16 +43,16 @@ def compile_model(path: str | Path, threads: int | None = None):
 def quantize_int8(fp32_onnx: str | Path, out: str | Path, images: list[np.ndarray]) -> Path:
     """Write NNCF's INT8 form of ``fp32_onnx`` (OpenVINO IR, ``out`` ending in ``.xml``; weights in the
     ``.bin`` beside it), calibrated on ``images`` (each (1, 3, H, W), as the graph sees them)."""
-    ov = _openvino()
-    try:
-        import nncf
-    except ImportError:
-        raise InputError("NNCF is not installed; pip install nncf (requirements.txt pins it)") from None
     out = Path(out)
     if out.suffix != ".xml":
         raise InputError(f"{out}: an OpenVINO model is written as .xml (+ .bin); name it *.xml")
     if not images:
         raise InputError("no calibration images: NNCF needs real training images to set INT8 ranges")
+    ov = _openvino()
+    try:
+        import nncf
+    except ImportError:
+        raise InputError("NNCF is not installed; pip install nncf (requirements.txt pins it)") from None
     model = ov.Core().read_model(str(fp32_onnx))
     quantized = nncf.quantize(model, nncf.Dataset(images), subset_size=len(images), preset=nncf.QuantizationPreset.PERFORMANCE)
     weights = out.with_suffix(".bin")
