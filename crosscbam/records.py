@@ -72,6 +72,7 @@ def aggregate_evaluations(records: list[dict], model: str, preset: str, data: st
         "miou_mean": statistics.fmean(mious),
         "miou_std": statistics.stdev(mious) if len(mious) > 1 else None,  # one seed has no spread
         "miou_per_seed": mious,
+        "seed_records": [r.get("path") for r in records],  # the per-seed evaluations, for a reader to open
         "n_seeds": len(mious),
         "iou_per_class_mean": per_class,
         "preset": preset,

@@ -236,3 +236,24 @@ def test_a_record_timed_under_load_is_marked_in_every_view():
     assert compact_view(table5)[0].set_index("variant").loc["M1", "FPS verdict"].startswith("timed under load [")
     table2 = compile_table("table2", [group("table2", {"M1": 100.0, "PP-LiteSeg-T": 120.0}, load=load)], "full").set_index("model")
     assert table2.loc["PP-LiteSeg-T1", "fps_verdict"].startswith("timed under load")
+
+
+def test_accuracy_and_complexity_name_the_record_they_come_from(tmp_path):
+    """A reader goes from a table cell to the result file in one hop: mIoU and complexity provenance name their
+    record (as FPS already did), the complexity summary has a record column, an aggregate names its seeds' files."""
+    import json
+
+    from crosscbam.reports.tables import complexity_summary
+
+    files = []
+    measured = {**complexity("M1", 11.31, 12.21), "params_aux": 592_531}
+    for name, record in (("M1.json", measured), ("M1-eval.json", evaluation("M1", 0.7))):
+        (tmp_path / name).write_text(json.dumps(record))
+        files.append(tmp_path / name)
+    records = read_records(files)
+    row = compile_table("table5", records, "smoke").set_index("variant").loc["M1"]
+    assert row["complexity_provenance"].endswith(f"record={files[0]}") and row["miou_provenance"].endswith(f"record={files[1]}")
+    assert complexity_summary(records).loc[0, "record"] == str(files[0])
+    runs = [{"variant": "M1", "dataset": "cityscapes", "size": [128, 256], "split": "val", "miou": 0.5, "iou_per_class": {"road": 0.5},
+             "provenance": PROVENANCE, "path": f"results/x/eval/M1/seed{s}.json"} for s in (0, 1)]
+    assert aggregate_evaluations(runs, "M1", "smoke", "synthetic")["seed_records"] == ["results/x/eval/M1/seed0.json", "results/x/eval/M1/seed1.json"]

@@ -22,6 +22,11 @@ def _provenance(preset: str, data: str, record: dict, backend: str) -> str:
     return f"preset={preset}; data={data}; device={prov.get('device', '?')}; backend={backend}; commit={prov.get('commit', '?')}"
 
 
+def _record(record: dict) -> str:
+    """``; record=<the result file>`` where the record was read from one, so a reader can open it."""
+    return f"; record={record['path']}" if record.get("path") else ""
+
+
 def _complexity_columns(row: dict, record: dict | None, preset: str) -> dict:
     out: dict = {}
     for metric, tolerance in COMPLEXITY_TOLERANCE.items():
@@ -46,7 +51,7 @@ def _complexity_columns(row: dict, record: dict | None, preset: str) -> dict:
         f"fvcore multiply-adds at 1x3x{height}x{width} through the decode head (BatchNorm counted); "
         "params incl. auxiliary head and the authors' unused SE-ASPP classifier"
     )
-    out["complexity_provenance"] = _provenance(preset, "none (zero input)", record, f"fvcore {libraries.get('fvcore')}")
+    out["complexity_provenance"] = _provenance(preset, "none (zero input)", record, f"fvcore {libraries.get('fvcore')}") + _record(record)
     return out
 
 
@@ -68,7 +73,7 @@ def _miou_columns(column: str, paper_value: float | None, record: dict | None, b
     else:
         ok = abs(ours - paper_value) <= MIOU_TOLERANCE_POINTS
         out[f"{column}_verdict"] = f"{'consistent' if ok else 'inconsistent'} (tol. {MIOU_TOLERANCE_POINTS} points)"
-    out[f"{column}_provenance"] = _provenance(record["preset"], record["data"], record, "torch") + f"; seeds={record['n_seeds']}"
+    out[f"{column}_provenance"] = _provenance(record["preset"], record["data"], record, "torch") + f"; seeds={record['n_seeds']}" + _record(record)
     return out
 
 
@@ -216,6 +221,7 @@ def complexity_summary(records: list[dict]) -> pd.DataFrame:
             "params_inference_m": round(record["params_inference"] / 1e6, DECIMALS["params_m"]),
             "params_aux_m": round(record["params_aux"] / 1e6, DECIMALS["params_m"]),
             "commit": record["provenance"]["commit"],
+            "record": record.get("path"),
         }
         for record in records
         if record_kind(record) == "complexity"
