@@ -49,12 +49,17 @@ class Ours:
         value: our value in the form of ``theirs`` (``None``: not a value; see ``checked_by``).
         theirs: the authors' comparable value from their facts.
         checked_by: where the semantics are checked when they are not a single value.
+        fields: the :class:`TrainConfig` fields our value is read from (for its source: the full preset's
+            recipe in ``config/config.yaml`` where it sets them, else the field's default).
+        source: where our value is set, for a value that is no training field.
     """
 
     show: Callable[[TrainConfig, TrainConfig], str]
     value: Callable[[TrainConfig, TrainConfig], object] | None = None
     theirs: Callable[[dict], object] | None = None
     checked_by: str = ""
+    fields: tuple[str, ...] = ()
+    source: str = ""
 
 
 def _v(key: str) -> Callable[[dict], object]:
@@ -69,41 +74,55 @@ OURS: dict[str, Ours] = {
     "loss": Ours(lambda c, v: "CE(decode) + FL(aux)", checked_by="tests/test_losses_schedule_metrics.py, " + AUTHORS_CHECK),
     "loss weights": Ours(lambda c, v: f"{c.main_loss_weight}, {c.aux_loss_weight}",
                          lambda c, v: [c.main_loss_weight, c.aux_loss_weight],
-                         lambda f: [f["loss_decode_weight"]["value"], f["loss_auxiliary_weight"]["value"]]),
-    "focal alpha": Ours(lambda c, v: str(c.focal_alpha), lambda c, v: c.focal_alpha, _v("focal_alpha")),
-    "focal gamma": Ours(lambda c, v: str(c.focal_gamma), lambda c, v: c.focal_gamma, _v("focal_gamma")),
+                         lambda f: [f["loss_decode_weight"]["value"], f["loss_auxiliary_weight"]["value"]], fields=('main_loss_weight', 'aux_loss_weight')),
+    "focal alpha": Ours(lambda c, v: str(c.focal_alpha), lambda c, v: c.focal_alpha, _v("focal_alpha"), fields=('focal_alpha',)),
+    "focal gamma": Ours(lambda c, v: str(c.focal_gamma), lambda c, v: c.focal_gamma, _v("focal_gamma"), fields=('focal_gamma',)),
     "loss reduction": Ours(lambda c, v: "MMSeg 0.23's", checked_by="tests/test_losses_schedule_metrics.py, " + AUTHORS_CHECK),
     "init": Ours(lambda c, v: f"ConvModule rules, classifier N(0, {CLASSIFIER_STD})", lambda c, v: CLASSIFIER_STD,
                  _v("init_classifier_std"), checked_by="tests/test_init.py, " + AUTHORS_CHECK),
     "pretraining": Ours(lambda c, v: "none (from scratch)" if c.pretrained is None else c.pretrained,
-                        lambda c, v: c.pretrained, _v("pretrained")),
+                        lambda c, v: c.pretrained, _v("pretrained"), fields=('pretrained',)),
     "optimizer": Ours(lambda c, v: f"SGD {c.momentum}, {c.weight_decay}", lambda c, v: ["SGD", c.momentum, c.weight_decay],
-                      lambda f: [f["optimizer"]["value"], f["momentum"]["value"], f["weight_decay"]["value"]]),
+                      lambda f: [f["optimizer"]["value"], f["momentum"]["value"], f["weight_decay"]["value"]], fields=('momentum', 'weight_decay')),
     "lr": Ours(lambda c, v: f"{c.lr}, poly {c.power}", lambda c, v: [c.lr, c.power],
-               lambda f: [f["lr"]["value"], f["poly_power"]["value"]]),
+               lambda f: [f["lr"]["value"], f["poly_power"]["value"]], fields=('lr', 'power')),
     "lr floor": Ours(lambda c, v: str(c.min_lr), lambda c, v: c.min_lr, _v("min_lr"),
-                     checked_by="tests/test_training.py (every iteration)"),
-    "warm-up": Ours(lambda c, v: str(c.warmup_iters), lambda c, v: c.warmup_iters, _v("warmup_iters")),
-    "iterations": Ours(lambda c, v: f"{c.iterations:,} / {v.iterations:,}", lambda c, v: c.iterations, _v("iterations")),
-    "precision": Ours(lambda c, v: "fp16 autocast" if c.amp else "fp32", lambda c, v: "fp16" if c.amp else "fp32", _v("precision")),
+                     checked_by="tests/test_training.py (every iteration)", fields=('min_lr',)),
+    "warm-up": Ours(lambda c, v: str(c.warmup_iters), lambda c, v: c.warmup_iters, _v("warmup_iters"), fields=('warmup_iters',)),
+    "iterations": Ours(lambda c, v: f"{c.iterations:,} / {v.iterations:,}", lambda c, v: c.iterations, _v("iterations"), fields=('iterations',)),
+    "precision": Ours(lambda c, v: "fp16 autocast" if c.amp else "fp32", lambda c, v: "fp16" if c.amp else "fp32", _v("precision"), fields=('amp',)),
     "batch": Ours(lambda c, v: f"{c.batch_size} / {v.batch_size} per GPU x GPUs launched",
-                  lambda c, v: c.batch_size, _v("batch_per_gpu")),
-    "crop": Ours(lambda c, v: f"{_size(c.crop_size)} / {_size(v.crop_size)}", lambda c, v: list(c.crop_size), _v("crop_size")),
+                  lambda c, v: c.batch_size, _v("batch_per_gpu"), fields=('batch_size',)),
+    "crop": Ours(lambda c, v: f"{_size(c.crop_size)} / {_size(v.crop_size)}", lambda c, v: list(c.crop_size), _v("crop_size"), fields=('crop_size',)),
     "resize range": Ours(lambda c, v: f"{_size(c.base_size)} x {list(c.scale_range)} / {_size(v.base_size)} x {list(v.scale_range)}",
                          lambda c, v: [list(c.scale_range), list(c.base_size)],
-                         lambda f: [f["resize_ratio"]["value"], f["resize_base"]["value"]]),
+                         lambda f: [f["resize_ratio"]["value"], f["resize_base"]["value"]], fields=('base_size', 'scale_range')),
     "cat_max_ratio": Ours(lambda c, v: str(c.cat_max_ratio), lambda c, v: c.cat_max_ratio, _v("cat_max_ratio"),
-                          checked_by="tests/test_augmentation_recipe.py"),
+                          checked_by="tests/test_augmentation_recipe.py", fields=('cat_max_ratio',)),
     "photometric": Ours(lambda c, v: "MMSeg's" if c.photometric else "off", lambda c, v: c.photometric,
-                        lambda f: "PhotoMetricDistortion" in f["photometric"]["value"], checked_by="tests/test_augmentation_recipe.py"),
-    "flip": Ours(lambda c, v: str(c.flip_prob), lambda c, v: c.flip_prob, _v("flip_prob")),
+                        lambda f: "PhotoMetricDistortion" in f["photometric"]["value"], checked_by="tests/test_augmentation_recipe.py", fields=('photometric',)),
+    "flip": Ours(lambda c, v: str(c.flip_prob), lambda c, v: c.flip_prob, _v("flip_prob"), fields=('flip_prob',)),
     "BN": Ours(lambda c, v: f"{'SyncBN' if c.sync_bn else 'BN'}, eps {c.bn_eps}", lambda c, v: [c.sync_bn, c.bn_eps],
-               lambda f: [f["bn"]["value"].startswith("SyncBN"), f["bn_eps"]["value"]]),
+               lambda f: [f["bn"]["value"].startswith("SyncBN"), f["bn_eps"]["value"]], fields=('sync_bn', 'bn_eps')),
     "evaluation size": Ours(lambda c, v: f"{_size(get_variant(c.variant).eval_size)} / {_size(get_variant(v.variant).eval_size)}",
-                            lambda c, v: list(get_variant(c.variant).eval_size), _v("eval_size")),
-    "evaluation mode": Ours(lambda c, v: "whole", lambda c, v: "whole", _v("eval_mode")),
-    "CamVid splits": Ours(lambda c, v: f"train on {v.train_split}; Table 3 on test"),
+                            lambda c, v: list(get_variant(c.variant).eval_size), _v("eval_size"),
+                            source="crosscbam/variants.py Variant.eval_size"),
+    "evaluation mode": Ours(lambda c, v: "whole", lambda c, v: "whole", _v("eval_mode"),
+                            source="crosscbam/evaluation.py (one pass over the whole image)"),
+    "CamVid splits": Ours(lambda c, v: f"train on {v.train_split}; Table 3 on test", fields=('train_split',)),
 }
+
+
+def ours_source(fields: tuple[str, ...]) -> str:
+    """Where our full-preset value of these fields is set: the preset's recipe in config/config.yaml, else the
+    :class:`TrainConfig` defaults in crosscbam/training/config.py."""
+    from crosscbam.presets import recipe
+
+    preset = {f: [d for d in ("cityscapes", "camvid") if f in recipe("full", d)] for f in fields}
+    set_here = [f"{'/'.join(datasets)}.{f}" for f, datasets in preset.items() if datasets]
+    defaults = [f for f, datasets in preset.items() if not datasets]
+    return "; ".join(filter(None, [f"config/config.yaml presets.full.train.recipe: {', '.join(set_here)}" if set_here else "",
+                                   f"crosscbam/training/config.py TrainConfig defaults: {', '.join(defaults)}" if defaults else ""]))
 
 
 def _same(ours: object, theirs: object) -> bool:
@@ -139,6 +158,7 @@ def protocol_table(cityscapes: TrainConfig | None = None, camvid: TrainConfig | 
             "ours": ours.show(cityscapes, camvid),
             "text_vs_code": entry["text_vs_code"],
             "ours_vs_code": verdict,
+            "ours_source": ours.source or ours_source(ours.fields) or ours.checked_by,
             "checked_by": ours.checked_by,
             "why": entry.get("why", ""),
         })
