@@ -240,13 +240,14 @@ def fps_record(model, reference, ratio, *, backend="tensorrt", size=(512, 1024),
 
 def test_ours_complexity_is_compared_and_smoke_accuracy_is_never_a_verdict():
     records = [
-        {"kind": "complexity", "model": "M1", "params_m": 12.2135, "gflops": 11.329},
+        {"kind": "complexity", "model": "M1", "params_m": 12.2135, "gflops": 11.329, "path": "results/x/complexity/M1.json"},
         {"kind": "complexity", "model": "M1-d3-5", "params_m": 14.9, "gflops": 12.4},
         {"kind": "evaluation", "dataset": "cityscapes", "model": "M1", "miou_mean": 0.3, "preset": "smoke", "data": "synthetic"},
     ]
     frame = by_id(audit_ours(Results(records, preset="smoke")))
     assert frame.loc["rates-13-params", "verdict_ours"] == "reproduced"
     assert frame.loc["rates-13-flops", "verdict_ours"] == "reproduced"
+    assert "results/x/complexity/M1.json" in frame.loc["rates-13-flops", "arithmetic"]  # the file it read, named
     # Sec. 4.4 "(3,5) ... corresponds to larger model, more parameters, and slower inference speed": params and
     # FLOPs (14.9 > 12.2136 M, 12.4 > 11.329 G) hold, the speed is not measured: not reproduced on params alone.
     larger = frame.loc["rates-35-larger"]

@@ -48,6 +48,11 @@ def write_claims(frame: pd.DataFrame, counts: pd.DataFrame, left_out: pd.DataFra
     write_text(text, md_path)
 
 
+def _in(record: dict) -> str:
+    """``, <the result file>`` where the record was read from one: the arithmetic names what it read."""
+    return f", {record['path']}" if record.get("path") else ""
+
+
 class Results:
     """Our results for the claims' ``ours`` expressions, keyed the way they ask for them."""
 
@@ -58,8 +63,9 @@ class Results:
     def ours_complexity(self, variant: str, field: str) -> Q:
         if variant not in self.complexity:
             raise NotAvailable(f"no complexity result for {variant}")
-        value = self.complexity[variant][field]
-        return Q(value, f"{_fmt(value)} (ours {variant} {COLUMN_NAMES.get(field, field)})")
+        record = self.complexity[variant]
+        value = record[field]
+        return Q(value, f"{_fmt(value)} (ours {variant} {COLUMN_NAMES.get(field, field)}{_in(record)})")
 
     def ours_miou(self, dataset: str, variant: str) -> Q:
         if (dataset, variant) not in self.evaluation:
@@ -68,7 +74,7 @@ class Results:
         if not accuracy_comparable(record.get("preset", self.preset), record.get("data", "real")):
             raise NotAvailable(f"the {record.get('preset', self.preset)} preset on {record.get('data')} data is not comparable with the paper")
         value = 100 * record["miou_mean"]
-        return Q(value, f"{_fmt(value)} (ours {variant} {dataset} val)")
+        return Q(value, f"{_fmt(value)} (ours {variant} {dataset} val{_in(record)})")
 
     def ours_fps_ratio(self, variant: str, reference: str) -> Q:
         """FPS of ``variant`` over its STDC-Seg ``reference``, timed in one run: from the variant's own FPS
@@ -81,7 +87,7 @@ class Results:
             if why:
                 reasons.append(why)
                 continue
-            return Q(record["fps_ratio"], f"{_fmt(record['fps_ratio'])} (ours {variant}/{reference}, same run)")
+            return Q(record["fps_ratio"], f"{_fmt(record['fps_ratio'])} (ours {variant}/{reference}, same run{_in(record)})")
         rows = paper_speed(variant, reference, tuple(get_variant(variant).eval_size))
         if rows:
             try:
@@ -104,7 +110,7 @@ class Results:
             if why:
                 reasons.append(f"{why}; measured {row}/{other} = {ratio:.3f} with {group['backend']} (information)")
                 continue
-            return Q(ratio, f"{_fmt(ratio)} (ours {row}/{other}, same run)")
+            return Q(ratio, f"{_fmt(ratio)} (ours {row}/{other}, same run{_in(group)})")
         raise NotAvailable("; ".join(reasons) or f"no same-run timing of {row} and {other}")
 
 
