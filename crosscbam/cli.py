@@ -9,7 +9,7 @@ import os
 import sys
 
 from crosscbam.arguments import pixels
-from crosscbam.io import write_json
+from crosscbam.io import write_json, write_text
 from crosscbam.machine import cap_compute_threads
 from crosscbam.paper import TABLES
 from crosscbam.errors import CrossCBAMError, InputError, PeerLost, TrainingStopped
@@ -172,11 +172,24 @@ def _figure(args: argparse.Namespace) -> None:
         title = f"{meta['variant']} on {data} ({args.preset} preset; inference at {size[0]}x{size[1]})" if size else \
             f"{meta['variant']} on {data} ({args.preset} preset)"
         figures.qualitative_panel(rows, info.palette, args.out, title, info.class_names)
+        _figure_numbers(args.out, [{"image": row["name"], "network": meta["variant"], "checkpoint": args.checkpoint, "split": args.split,
+                                    "miou": round(100 * row["miou"], 2)} for row in rows])
     else:
         image, label = samples.load(args.index)
-        predictions = {name: predict_image(load_model(None, path)[0], image, size) for name, path in _pairs(args.checkpoints, "--checkpoints").items()}
+        checkpoints = _pairs(args.checkpoints, "--checkpoints")
+        predictions = {name: predict_image(load_model(None, path)[0], image, size) for name, path in checkpoints.items()}
         figures.ablation_panel(image, predictions, label, info.palette, args.out, f"Table 4 models on {data} ({args.preset} preset)",
                                info.class_names)
+        _figure_numbers(args.out, [{"image": samples.samples[args.index][0].stem, "network": name, "checkpoint": str(checkpoints[name]),
+                                    "split": args.split, "miou": round(100 * figures.image_miou(prediction, label, info.num_classes), 2)}
+                                   for name, prediction in predictions.items()])
+
+
+def _figure_numbers(figure: str, rows: list[dict]) -> None:
+    """The numbers a figure prints (per-image mIoU) and the checkpoints they come from, in a CSV beside it."""
+    import pandas as pd
+
+    write_text(pd.DataFrame(rows).to_csv(index=False), os.path.splitext(figure)[0] + ".csv")
 
 
 def _html(args: argparse.Namespace) -> None:

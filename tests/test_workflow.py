@@ -62,6 +62,9 @@ def test_the_whole_smoke_dag_at_toy_sizes(tmp_path):
     assert speed_claim["verdict_ours"] == "not reproduced here" and "measured Cross-CBAM-M1/PP-LiteSeg-T1" in speed_claim["reason_ours"]
     for figure in ("fig7_qualitative", "fig8_ablation", "speed_accuracy", "speed_ratios", "training_curves"):
         assert (reports / "figures" / f"{figure}.png").stat().st_size > 5_000
+    for figure in ("fig7_qualitative", "fig8_ablation"):  # the numbers a figure prints, and the checkpoints they come from
+        numbers = pd.read_csv(reports / "figures" / f"{figure}.csv")
+        assert numbers["miou"].between(0, 100).all() and numbers["checkpoint"].str.endswith("final.pth").all()
     assert "<table" in (reports / "report.html").read_text()
     assert (tmp_path / "logs" / "smoke" / "train" / "cityscapes" / "M1" / "seed0.log").exists()
     assert (tmp_path / "logs" / "smoke" / "times" / "complexity" / "M1.tsv").exists()

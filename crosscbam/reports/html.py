@@ -82,9 +82,11 @@ DRAWN_SECTIONS = {"claims": ("Claims per section", "Every claim")}
 #: What each figure shows, by file stem (``FIGURES`` in workflow/rules/common.smk).
 FIGURE_CAPTIONS = {
     "fig7_qualitative": "Fig. 7 (Sec. 4.4) from our model: evaluation images with our prediction overlaid at opacity 0.5 "
-                        "and 1.0 and the ground truth; each row gives the image's own mIoU, the legend the class colours.",
+                        "and 1.0 and the ground truth; each row gives the image's own mIoU, the legend the class colours "
+                        "(the numbers and the checkpoint: figures/fig7_qualitative.csv).",
     "fig8_ablation": "Fig. 8 (Sec. 4.4) from our models: one evaluation image segmented by each Table 4 network (overlay "
-                     "at opacity 0.5, titled with that network's mIoU on this image), then the ground truth.",
+                     "at opacity 0.5, titled with that network's mIoU on this image), then the ground truth (the numbers and "
+                     "the checkpoints: figures/fig8_ablation.csv).",
     "speed_accuracy": "Speed against accuracy for every Table 2 method as the paper reports it (FPS with TensorRT on a "
                       "GTX 1080Ti): val and test mIoU in separate panels; ours are drawn (val) for the full preset only.",
     "speed_ratios": "Relative speed (Tables 2-3): each timed network's FPS ratio to Cross-CBAM-M in the paper against "
