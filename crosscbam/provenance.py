@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import platform
+import shlex
 import shutil
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -51,6 +54,15 @@ def gpu_driver() -> str | None:
     return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
 
 
+def crosscbam_command() -> str | None:
+    """The ``crosscbam ...`` command line this process runs (the last hop from a number to what made it);
+    None when the package is used from other code."""
+    program = os.path.basename(sys.argv[0]) if sys.argv else ""
+    if program == "crosscbam" or (program == "__main__.py" and "crosscbam" in sys.argv[0]):
+        return shlex.join(["crosscbam", *sys.argv[1:]])
+    return None
+
+
 def provenance(device: str | None = None, threads: int | None = None) -> dict:
     """The record attached to every result JSON: code version, machine, CPU flags, library versions;
     with ``device`` (``"cpu"``/``"cuda"``, a measurement's) also the device, driver and CUDA/cuDNN
@@ -66,6 +78,8 @@ def provenance(device: str | None = None, threads: int | None = None) -> dict:
         "cores": available_cores(),
         "libraries": library_versions(),
     }
+    if command := crosscbam_command():
+        record["command"] = command
     if device is not None:
         import torch
 

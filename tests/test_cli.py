@@ -67,3 +67,16 @@ def test_help_imports_no_torch():
 
     code = "import sys; from crosscbam.cli import build_parser; build_parser(); sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_every_record_names_the_command_that_made_it(tmp_path):
+    """The last hop from a number to what made it: result JSONs carry their `crosscbam ...` command line."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "crosscbam", "complexity", "M1-c128", "--size", "64", "128", "--json"],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(run.stdout)["provenance"]["command"] == "crosscbam complexity M1-c128 --size 64 128 --json"
+    from crosscbam.provenance import provenance
+
+    assert "command" not in provenance()  # used from other code (here: pytest), no command to name
