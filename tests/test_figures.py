@@ -83,11 +83,12 @@ def test_training_curves_give_every_run_its_own_style_and_say_where_the_lr_comes
         metrics[f"cityscapes/net{i:02d}"] = tmp_path / f"{i}.jsonl"
         metrics[f"cityscapes/net{i:02d}"].write_text("".join(json.dumps({"iteration": k, "loss": 1 / k + i, "lr": 0.05 / k}) + "\n"
                                                              for k in range(1, 4)))
-    training_curves(metrics, tmp_path / "curves.png", "smoke")
+    (tmp_path / "config.json").write_text(json.dumps({"lr": 0.05, "warmup_iters": 10}))  # what a training writes beside its log
+    training_curves(metrics, tmp_path / "curves.png", "a-preset-of-another-config-file")
     loss_ax = shown[0].axes[0]
     assert len({(line.get_color(), line.get_linestyle()) for line in loss_ax.lines}) == 14
     words = " ".join(text.get_text() for text in shown[0].texts)
-    assert "smoke preset's recipe (cityscapes lr 0.05, warm-up 10" in words and "authors' recipe: lr 0.01" in words
+    assert "preset's recipe (cityscapes lr 0.05, warm-up 10" in words and "authors' recipe: lr 0.01" in words
 
 
 def test_fig8_names_each_networks_miou_and_the_class_colours(tmp_path, monkeypatch):

@@ -273,20 +273,24 @@ def run_styles(names: list[str]) -> dict[str, dict]:
             for i, name in enumerate(names)}
 
 
-def lr_note(datasets: list[str], preset: str) -> str:
-    """Where the plotted learning rate comes from: the preset's recipe per dataset, beside the authors'."""
+def lr_note(configs: dict[str, dict | None], preset: str) -> str:
+    """Where the plotted learning rate comes from: each dataset's runs' own recipe (the ``config.json`` a
+    training writes beside its log), beside the authors'."""
     from dataclasses import fields
 
-    from crosscbam.presets import recipe
     from crosscbam.training.config import TrainConfig
 
     authors = {f.name: f.default for f in fields(TrainConfig) if f.name in ("lr", "warmup_iters")}  # the dataclass defaults
-    parts = []
-    for dataset in datasets:
-        ours = {**authors, **recipe(preset, dataset)}
-        parts.append(f"{dataset} lr {ours['lr']}, warm-up {ours['warmup_iters']} iterations")
+    parts = [f"{dataset} lr {config['lr']}, warm-up {config['warmup_iters']} iterations" if config else f"{dataset}: as logged"
+             for dataset, config in configs.items()]
     return (f"The learning rate follows the {preset} preset's recipe ({'; '.join(parts)}; then poly decay); "
             f"the authors' recipe: lr {authors['lr']}, warm-up {authors['warmup_iters']} (reports/protocol.md).")
+
+
+def _run_config(metrics: str | Path) -> dict | None:
+    """The training configuration a run recorded beside its log, if any."""
+    path = Path(metrics).with_name("config.json")
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def training_curves(metrics: dict[str, str | Path], path: str | Path, preset: str) -> None:
@@ -316,5 +320,8 @@ def training_curves(metrics: dict[str, str | Path], path: str | Path, preset: st
         ax.grid(alpha=0.3)
     loss_ax.legend(fontsize=7, ncol=2)
     fig.suptitle(f"Training curves ({preset} preset)", fontsize=10)
-    fig.text(0.5, -0.01, lr_note(sorted({name.split("/")[0] for name in runs}), preset), ha="center", va="top", fontsize=8)
+    configs = {}
+    for name, file in sorted(metrics.items()):
+        configs.setdefault(name.split("/")[0], _run_config(file))
+    fig.text(0.5, -0.01, lr_note(configs, preset), ha="center", va="top", fontsize=8)
     _save(fig, path)
