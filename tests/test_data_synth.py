@@ -15,7 +15,7 @@ from PIL import Image
 
 from crosscbam.cli import main
 from crosscbam.data import DATASETS, DataError
-from crosscbam.data.synth import synth_camvid, synth_cityscapes
+from crosscbam.data.synth import KINDS, Plane, Texture, make_scene, synth_camvid, synth_cityscapes
 from data_helpers import cityscapes_tree
 
 STEM = r"(?P<city>[a-z]+)_\d{6}_\d{6}"
@@ -83,7 +83,7 @@ def test_official_evaluation_runs_on_synthetic_ground_truth(tree, tmp_path, monk
         perfect.append(str(tmp_path / "perfect" / name))
         damaged.append(str(tmp_path / "damaged" / name))
     args = official.args
-    monkeypatch.setattr(args, "evalInstLevelScore", hasattr(np, "in1d"))  # needs numpy < 2.4 (DESIGN §5)
+    monkeypatch.setattr(args, "evalInstLevelScore", hasattr(np, "in1d"))  # needs numpy < 2.4 (docs/design.md#cityscapes)
     monkeypatch.setattr(args, "JSONOutput", False)
     monkeypatch.setattr(args, "quiet", True)
     result = official.evaluateImgLists(perfect, gts, args)
@@ -103,6 +103,23 @@ def test_same_seed_same_bytes_any_job_count(tmp_path):
     assert len(files) == 15
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
     assert any((tmp_path / "a" / f).read_bytes() != (tmp_path / "c" / f).read_bytes() for f in files)
+
+
+def test_scene_is_a_function_of_its_seed_with_named_codes():
+    """A scene depends on its random stream alone (no state kept between calls) and uses it up the same way;
+    every object's texture and plane are named codes and its kind has a label in both datasets."""
+
+    def scene(seed, featured):
+        rng = np.random.default_rng([seed, 0, 0, 0])
+        return make_scene(rng, 64, 128, featured), rng.bit_generator.state
+
+    for seed, featured in ((0, None), (1, "bus"), (2, "cart")):
+        first, state = scene(seed, featured)
+        scene(seed + 100, "animal")
+        again, state_again = scene(seed, featured)
+        assert first == again and state == state_again
+        assert first != scene(seed + 1, featured)[0]
+        assert all(isinstance(o.texture, Texture) and isinstance(o.plane, Plane) and o.kind in KINDS for o in first.objects)
 
 
 def test_learnable_but_not_trivial(tree):

@@ -1,5 +1,5 @@
-"""Synthetic street scenes in the exact layouts of Cityscapes and CamVid (DESIGN §5: "offline, generate
-synthetic data in these exact layouts").
+"""Synthetic street scenes in the exact layouts of Cityscapes and CamVid, the offline
+stand-in for the real data (docs/design.md#synthetic-data).
 
 A scene is built in 3D with a pinhole camera (height 1.2-1.6 m, a horizon and a vanishing point that
 move): a road with lane markings, sidewalks, terrain strips, building facades with windows, walls,
@@ -27,8 +27,10 @@ from __future__ import annotations
 import json
 import math
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
+from enum import IntEnum
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -59,31 +61,56 @@ KINDS: dict[str, tuple[str, str]] = {
     "cart": ("dynamic", "CartLuggagePram"), "animal": ("dynamic", "Animal"), "other_moving": ("trailer", "OtherMoving"),
     "static": ("static", "Void"), "ego_vehicle": ("ego vehicle", "Void"),
 }
-#: Rare kinds, one of which each image is sure to contain (in turn).
+#: Rare kinds, one of which each image features in turn: drawn wherever the scene holds a place for it (a child,
+#: pram or dog needs a pedestrian, which one image in nine has none of).
 FEATURED = ("train", "bus", "truck", "motorcycle", "bicycle", "wall", "fence", "traffic_light", "terrain",
             "suv", "child", "cart", "animal", "cone", "misc_text", "bridge", "archway", "other_moving", "parking")
 
-# textures
-T_FLAT, T_SKY, T_WINDOWS, T_PAVERS, T_ASPHALT, T_LEAVES, T_SLATS, T_VEHICLE, T_PERSON, T_LIGHT = range(10)
-# planes the texture coordinates live in
-P_NONE, P_XPLANE, P_ZPLANE, P_GROUND = range(4)
+
+class Texture(IntEnum):
+    """How ``render`` paints an object's pixels beyond its flat colour (the numbers are only labels)."""
+
+    FLAT = 0
+    SKY = 1  # a vertical gradient towards ``color2`` with cloud noise
+    WINDOWS = 2  # a window grid in ``color2``, spacing ``param`` metres
+    PAVERS = 3  # a 0.45 m joint grid
+    ASPHALT = 4  # coarse and mid noise
+    LEAVES = 5  # strong mid and fine noise
+    SLATS = 6  # dark vertical slats every 0.2 m
+    VEHICLE = 7  # glass in ``color2``, tyres, rear lights
+    PERSON = 8  # trousers in ``color2``, a face
+    LIGHT = 9  # one lit lamp, the ``param``-th third from the top
+
+
+class Plane(IntEnum):
+    """The plane an object lies in, where its texture coordinates (u, v) are measured in metres."""
+
+    NONE = 0
+    X = 1  # X = ``plane_value``: facades and parked cars seen from the side
+    Z = 2  # Z = ``plane_value``: camera-facing objects
+    GROUND = 3  # Y = 0
+
+
+#: Depth (m) where the ground surfaces start: below the image's bottom edge, so they reach it.
+NEAR_Z = 0.8
 
 
 @dataclass
-class Obj:
+class SceneObject:
     """One annotated object: its kind, its image polygon, and how to paint it."""
 
     kind: str
     polygon: list[tuple[float, float]]
     color: tuple[float, float, float]
-    texture: int = T_FLAT
-    plane: int = P_NONE
+    _: KW_ONLY
+    texture: Texture = Texture.FLAT
+    plane: Plane = Plane.NONE
     plane_value: float = 0.0  # X of an X-plane, Z of a Z-plane
     center_x: float = 0.0  # lateral centre (m) of Z-plane objects
     height: float = 1.0  # metres, for vehicles and persons
     color2: tuple[float, float, float] = (0.0, 0.0, 0.0)
     depth: float = 0.0  # Z (m) used for haze
-    param: float = 0.0
+    param: float = 0.0  # window spacing (WINDOWS) or lit lamp (LIGHT)
 
 
 @dataclass
@@ -104,7 +131,7 @@ class Camera:
 @dataclass
 class Scene:
     camera: Camera
-    objects: list[Obj] = field(default_factory=list)
+    objects: list[SceneObject] = field(default_factory=list)
 
 
 # --- small geometry helpers ------------------------------------------------------------------------
@@ -156,138 +183,220 @@ SIGN_COLORS = [(200, 30, 30), (30, 70, 170), (230, 190, 30), (235, 235, 235)]
 # --- the scene -------------------------------------------------------------------------------------
 
 
-def make_scene(rng: np.random.Generator, h: int, w: int, featured: str | None = None) -> Scene:
-    """A random street scene as objects in draw order (far to near)."""
-    cam = Camera(h, w, f=w * rng.uniform(0.85, 1.15), cx=w * rng.uniform(0.4, 0.6), horizon=h * rng.uniform(0.36, 0.5),
-                 height=rng.uniform(1.2, 1.6))
-    scene = Scene(cam)
-    back: list[Obj] = []
-    ground: list[Obj] = []
-    standing: list[tuple[float, list[Obj]]] = []  # (Z, objects drawn together)
-    want = {featured} if featured else set()
+#: (width, height) in metres of the vehicles seen from behind in the lanes; each is scaled by 0.92-1.08.
+VEHICLE_SIZES = {"car": (1.8, 1.45), "suv": (1.95, 1.8), "truck": (2.5, 3.4), "bus": (2.55, 3.1), "train": (2.65, 3.6), "other_moving": (2.2, 2.2)}
 
-    def add_ground(kind: str, x0: float, x1: float, z0: float, z1: float, color, texture=T_FLAT) -> Obj:
-        poly = cam.project([(x0, 0, z0), (x1, 0, z0), (x1, 0, z1), (x0, 0, z1)])
-        obj = Obj(kind, poly, color, texture, P_GROUND, depth=z0)
-        ground.append(obj)
-        return obj
 
-    def upright(kind: str, outline: list[tuple[float, float]], x: float, z: float, color, texture=T_FLAT, height=1.0, color2=(0, 0, 0), param=0.0) -> Obj:
+class StandingGroup(NamedTuple):
+    """Objects standing at depth ``z`` that are drawn together (a pole with its sign, a rider on a bicycle)."""
+
+    z: float
+    objects: list[SceneObject]
+
+
+@dataclass
+class Street:
+    """The street's cross-section in metres: road, sidewalk and terrain widths left and right of the camera,
+    and the depth where the street ends."""
+
+    road_l: float
+    road_r: float
+    walk_l: float
+    walk_r: float
+    strip_l: float
+    strip_r: float
+    end_z: float
+
+    @property
+    def x_left(self) -> float:
+        """X of the left facades, behind sidewalk and terrain."""
+        return -(self.road_l + self.walk_l + self.strip_l)
+
+    @property
+    def x_right(self) -> float:
+        return self.road_r + self.walk_r + self.strip_r
+
+
+@dataclass
+class Drawer:
+    """What every object drawer shares: the random stream, the camera, the street, and ``want``: the rare
+    kinds (``FEATURED``) this image still owes, removed once drawn."""
+
+    rng: np.random.Generator
+    cam: Camera
+    street: Street
+    want: set[str]
+
+    def ground(self, kind: str, x0: float, x1: float, z0: float, z1: float, color, texture=Texture.FLAT) -> SceneObject:
+        """A rectangle on the ground from ``x0`` to ``x1`` and depth ``z0`` to ``z1``."""
+        poly = self.cam.project([(x0, 0, z0), (x1, 0, z0), (x1, 0, z1), (x0, 0, z1)])
+        return SceneObject(kind, poly, color, texture=texture, plane=Plane.GROUND, depth=z0)
+
+    def upright(self, kind: str, outline: list[tuple[float, float]], x: float, z: float, color, texture=Texture.FLAT, height=1.0,
+                color2=(0, 0, 0), param=0.0) -> SceneObject:
         """A camera-facing object: ``outline`` is (dx, y) metres around lateral position ``x``, at depth ``z``."""
-        poly = cam.project([(x + dx, y, z) for dx, y in outline])
-        return Obj(kind, poly, color, texture, P_ZPLANE, z, x, height, color2, z, param)
+        poly = self.cam.project([(x + dx, y, z) for dx, y in outline])
+        return SceneObject(kind, poly, color, texture=texture, plane=Plane.Z, plane_value=z, center_x=x, height=height, color2=color2,
+                           depth=z, param=param)
 
-    def side(kind: str, outline: list[tuple[float, float]], x: float, color, texture=T_FLAT, height=1.0, color2=(0, 0, 0)) -> Obj:
+    def side(self, kind: str, outline: list[tuple[float, float]], x: float, color, texture=Texture.FLAT, height=1.0, color2=(0, 0, 0),
+             param=0.0) -> SceneObject:
         """An object in the plane ``X = x`` seen from the side: ``outline`` is (z, y) metres."""
-        poly = cam.project([(x, y, z) for z, y in outline])
-        return Obj(kind, poly, color, texture, P_XPLANE, x, 0.0, height, color2, min(z for z, _ in outline))
+        poly = self.cam.project([(x, y, z) for z, y in outline])
+        return SceneObject(kind, poly, color, texture=texture, plane=Plane.X, plane_value=x, height=height, color2=color2,
+                           depth=min(z for z, _ in outline), param=param)
 
-    # sky, background ground and the far end of the street
+    def depth(self, lo: float, hi: float) -> float:
+        """A depth drawn log-uniformly, so that near and far objects are equally common."""
+        return float(math.exp(self.rng.uniform(math.log(lo), math.log(hi))))
+
+    def on_sidewalk(self, side: int) -> float:
+        """A lateral position on the left (``side < 0``) or right sidewalk."""
+        s, rng = self.street, self.rng
+        return (-s.road_l - rng.uniform(0.3, s.walk_l - 0.2)) if side < 0 else (s.road_r + rng.uniform(0.3, s.walk_r - 0.2))
+
+
+def _camera(rng: np.random.Generator, h: int, w: int) -> Camera:
+    """A camera 1.2-1.6 m high whose focal length, vanishing point and horizon move from image to image."""
+    return Camera(h, w, f=w * rng.uniform(0.85, 1.15), cx=w * rng.uniform(0.4, 0.6), horizon=h * rng.uniform(0.36, 0.5),
+                  height=rng.uniform(1.2, 1.6))
+
+
+def _sky_and_backdrop(rng: np.random.Generator, cam: Camera) -> list[SceneObject]:
+    """The sky above the horizon (grey on overcast days, so that colour alone does not give it away) and the
+    ground below it: Cityscapes "ground", CamVid void where nothing else covers it."""
+    h, w = cam.h, cam.w
     overcast = rng.random() < 0.35
     sky = _pick(rng, [(185, 190, 195), (200, 200, 205)] if overcast else [(110, 160, 215), (140, 180, 225)], 10)
-    back.append(Obj("sky", [(0, 0), (w - 1, 0), (w - 1, cam.horizon + 2), (0, cam.horizon + 2)], sky, T_SKY, color2=(230, 232, 235)))
-    back.append(Obj("ground", [(0, cam.horizon), (w - 1, cam.horizon), (w - 1, h - 1), (0, h - 1)], _pick(rng, GREYS, 8), T_ASPHALT))
+    return [SceneObject("sky", [(0, 0), (w - 1, 0), (w - 1, cam.horizon + 2), (0, cam.horizon + 2)], sky, texture=Texture.SKY,
+                        color2=(230, 232, 235)),
+            SceneObject("ground", [(0, cam.horizon), (w - 1, cam.horizon), (w - 1, h - 1), (0, h - 1)], _pick(rng, GREYS, 8),
+                        texture=Texture.ASPHALT)]
 
+
+def _street(rng: np.random.Generator, want: set[str]) -> Street:
+    """Road and sidewalk widths on each side, terrain strips now and then (always on the left when terrain is
+    featured), and how far the street runs."""
     road_l, road_r = rng.uniform(2.0, 9.0), rng.uniform(2.0, 9.0)
     walk_l, walk_r = rng.uniform(1.5, 4.5), rng.uniform(1.5, 4.5)
     strip_l = rng.uniform(0.5, 3.0) if rng.random() < 0.35 or "terrain" in want else 0.0
     strip_r = rng.uniform(0.5, 3.0) if rng.random() < 0.35 else 0.0
-    near = 0.8
-    end_z = rng.uniform(60, 250)
-    far_kind = "tunnel" if rng.random() < 0.08 else ("vegetation" if rng.random() < 0.3 else "building")
-    far_color = (40, 38, 36) if far_kind == "tunnel" else _pick(rng, FACADES if far_kind == "building" else [(60, 90, 45)], 15)
-    far_top = rng.uniform(8, 40) if far_kind != "tunnel" else 7.0
-    xl, xr = -(road_l + walk_l + strip_l), road_r + walk_r + strip_r
-    back.append(Obj(far_kind, cam.project([(xl - 30, 0, end_z), (xr + 30, 0, end_z), (xr + 30, far_top, end_z), (xl - 30, far_top, end_z)]),
-                    far_color, T_WINDOWS if far_kind == "building" else (T_LEAVES if far_kind == "vegetation" else T_FLAT),
-                    P_ZPLANE, end_z, depth=end_z))
+    return Street(road_l, road_r, walk_l, walk_r, strip_l, strip_r, end_z=rng.uniform(60, 250))
 
-    # ground: road, sidewalks, terrain strips, parking, shoulder, lane markings
-    add_ground("road", -road_l, road_r, near, end_z, _pick(rng, [(85, 85, 88), (105, 103, 100), (70, 72, 76)], 8), T_ASPHALT)
-    if rng.random() < 0.3 or "parking" in want:
-        add_ground("parking", road_r - 2.3, road_r, rng.uniform(near, 15), rng.uniform(25, end_z), _pick(rng, GREYS, 10), T_PAVERS)
+
+def _far_end(d: Drawer) -> SceneObject:
+    """What closes the street at its end: a facade, a row of trees or (rarely) a tunnel mouth."""
+    rng, end_z = d.rng, d.street.end_z
+    kind = "tunnel" if rng.random() < 0.08 else ("vegetation" if rng.random() < 0.3 else "building")
+    color = (40, 38, 36) if kind == "tunnel" else _pick(rng, FACADES if kind == "building" else [(60, 90, 45)], 15)
+    top = rng.uniform(8, 40) if kind != "tunnel" else 7.0
+    xl, xr = d.street.x_left, d.street.x_right
+    texture = Texture.WINDOWS if kind == "building" else (Texture.LEAVES if kind == "vegetation" else Texture.FLAT)
+    return SceneObject(kind, d.cam.project([(xl - 30, 0, end_z), (xr + 30, 0, end_z), (xr + 30, top, end_z), (xl - 30, top, end_z)]),
+                       color, texture=texture, plane=Plane.Z, plane_value=end_z, depth=end_z)
+
+
+def _ground_surfaces(d: Drawer) -> list[SceneObject]:
+    """Road, parking strip, road shoulder, sidewalks, terrain strips and lane markings, lying on the ground.
+    Parking, shoulder and the two kinds of lane marking are CamVid classes (Cityscapes: parking, ground, road)."""
+    rng, s = d.rng, d.street
+    out = [d.ground("road", -s.road_l, s.road_r, NEAR_Z, s.end_z, _pick(rng, [(85, 85, 88), (105, 103, 100), (70, 72, 76)], 8), Texture.ASPHALT)]
+    if rng.random() < 0.3 or "parking" in d.want:
+        out.append(d.ground("parking", s.road_r - 2.3, s.road_r, rng.uniform(NEAR_Z, 15), rng.uniform(25, s.end_z), _pick(rng, GREYS, 10),
+                            Texture.PAVERS))
     if rng.random() < 0.25:
-        add_ground("road_shoulder", -road_l - 0.6, -road_l, near, end_z, _pick(rng, GREYS, 10), T_ASPHALT)
+        out.append(d.ground("road_shoulder", -s.road_l - 0.6, -s.road_l, NEAR_Z, s.end_z, _pick(rng, GREYS, 10), Texture.ASPHALT))
     walk_color = _pick(rng, [(150, 148, 140), (170, 160, 145), (160, 110, 100), (125, 125, 128)], 10)
-    add_ground("sidewalk", -road_l - walk_l, -road_l, near, end_z, walk_color, T_PAVERS)
-    add_ground("sidewalk", road_r, road_r + walk_r, near, end_z, _jitter(rng, walk_color, 6), T_PAVERS)
-    for x0, x1 in ((-road_l - walk_l - strip_l, -road_l - walk_l), (road_r + walk_r, road_r + walk_r + strip_r)):
+    out.append(d.ground("sidewalk", -s.road_l - s.walk_l, -s.road_l, NEAR_Z, s.end_z, walk_color, Texture.PAVERS))
+    out.append(d.ground("sidewalk", s.road_r, s.road_r + s.walk_r, NEAR_Z, s.end_z, _jitter(rng, walk_color, 6), Texture.PAVERS))
+    for x0, x1 in ((s.x_left, -s.road_l - s.walk_l), (s.road_r + s.walk_r, s.x_right)):
         if x1 - x0 > 0.1:
-            add_ground("terrain", x0, x1, near, end_z, _pick(rng, [(95, 130, 60), (120, 140, 70), (130, 115, 80)], 12), T_LEAVES)
+            out.append(d.ground("terrain", x0, x1, NEAR_Z, s.end_z, _pick(rng, [(95, 130, 60), (120, 140, 70), (130, 115, 80)], 12), Texture.LEAVES))
     lane_white = _pick(rng, [(225, 225, 220), (200, 200, 190)], 8)
-    for x in ([0.0] if rng.random() < 0.8 else []) + ([road_r - 3.3] if road_r > 6 else []):
-        z = near + rng.uniform(0, 6)
-        while z < end_z:
-            add_ground("lane_marking", x - 0.07, x + 0.07, z, z + 3.0, lane_white)
+    for x in ([0.0] if rng.random() < 0.8 else []) + ([s.road_r - 3.3] if s.road_r > 6 else []):
+        z = NEAR_Z + rng.uniform(0, 6)
+        while z < s.end_z:  # dashed: 3 m lines 8-12 m apart
+            out.append(d.ground("lane_marking", x - 0.07, x + 0.07, z, z + 3.0, lane_white))
             z += rng.uniform(8, 12)
     if rng.random() < 0.3:
-        add_ground("lane_marking_nondriv", road_r - 0.25, road_r - 0.1, near, end_z, _jitter(rng, lane_white, 6))
+        out.append(d.ground("lane_marking_nondriv", s.road_r - 0.25, s.road_r - 0.1, NEAR_Z, s.end_z, _jitter(rng, lane_white, 6)))
+    return out
 
-    # facades on both sides: buildings, walls, tree rows, with gaps, windows and sometimes a billboard
-    for sign, x_face in ((-1, xl), (1, xr)):
-        z = near
-        while z < end_z:
-            length = rng.uniform(6, 30)
-            kind = str(rng.choice(["building", "building", "building", "vegetation", "gap"]))
-            if kind == "gap":
-                z += length * 0.5
-                continue
-            top = rng.uniform(6, 28) if kind == "building" else rng.uniform(4, 10)
-            if kind == "building":
-                face = side("building", [(z, 0), (z + length, 0), (z + length, top), (z, top)], x_face, _pick(rng, FACADES, 12), T_WINDOWS,
-                            color2=_pick(rng, [(40, 50, 65), (70, 90, 110), (25, 25, 30)], 10))
-                face.param = rng.uniform(2.5, 4.5)  # window spacing
-                back.append(face)
-                if rng.random() < 0.15 or ("archway" in want and sign < 0):
-                    want.discard("archway")
-                    a0 = z + rng.uniform(0.2, 0.6) * length
-                    arch = [(a0, 0), (a0 + 3, 0), (a0 + 3, 3)] + [(a0 + 1.5 + 1.5 * math.cos(t), 3 + 1.2 * math.sin(t)) for t in np.linspace(0.3, math.pi - 0.3, 6)] + [(a0, 3)]
-                    back.append(side("archway", arch, x_face * 0.999, (30, 28, 26)))
-                if rng.random() < 0.2 or ("misc_text" in want and sign > 0):
-                    want.discard("misc_text")
-                    b0 = z + rng.uniform(0.1, 0.5) * length
-                    back.append(side("misc_text", [(b0, 3), (b0 + 4, 3), (b0 + 4, 5), (b0, 5)], x_face * 0.999, _pick(rng, SIGN_COLORS, 20), T_FLAT))
-            else:
-                pts = [(z, 0), (z + length, 0)] + [(zz, top * rng.uniform(0.7, 1.0)) for zz in np.linspace(z + length, z, 7)]
-                back.append(side("vegetation", pts, x_face, _pick(rng, [(55, 85, 40), (70, 100, 50), (45, 70, 35)], 12), T_LEAVES))
-            z += length
-        # walls and fences along the back of the sidewalk
-        for kind, p in (("wall", 0.3), ("fence", 0.35)):
-            if rng.random() < p or kind in want:
-                want.discard(kind)
-                z0 = rng.uniform(near + 2, 40)
-                z1 = z0 + rng.uniform(8, 40)
-                top = rng.uniform(1.0, 2.5)
-                inset = x_face - sign * rng.uniform(0.05, 0.4)
-                color = _pick(rng, GREYS + [(170, 160, 140)], 10) if kind == "wall" else _pick(rng, [(110, 105, 95), (80, 90, 80), (140, 140, 140)], 10)
-                standing.append((z0, [side(kind, [(z0, 0), (z1, 0), (z1, top), (z0, top)], inset, color, T_SLATS if kind == "fence" else T_PAVERS)]))
 
-    if rng.random() < 0.12 or "bridge" in want:
-        zb = rng.uniform(25, min(end_z, 120))
-        yb = rng.uniform(5, 8)
-        standing.append((zb, [Obj("bridge", cam.project([(xl - 50, yb, zb), (xr + 50, yb, zb), (xr + 50, yb + 1.8, zb), (xl - 50, yb + 1.8, zb)]),
-                                  _pick(rng, GREYS, 10), T_PAVERS, P_ZPLANE, zb, depth=zb)]))
+def _facades(d: Drawer, side: int, x_face: float) -> list[SceneObject]:
+    """One side's row of buildings (with windows, sometimes an archway or a billboard: CamVid's Archway and
+    Misc_Text) and tree rows, with gaps, seen from the side in the plane ``X = x_face``."""
+    rng, out = d.rng, []
+    z = NEAR_Z
+    while z < d.street.end_z:
+        length = rng.uniform(6, 30)
+        kind = str(rng.choice(["building", "building", "building", "vegetation", "gap"]))
+        if kind == "gap":
+            z += length * 0.5
+            continue
+        top = rng.uniform(6, 28) if kind == "building" else rng.uniform(4, 10)
+        if kind == "building":
+            out.append(d.side("building", [(z, 0), (z + length, 0), (z + length, top), (z, top)], x_face, _pick(rng, FACADES, 12), Texture.WINDOWS,
+                              color2=_pick(rng, [(40, 50, 65), (70, 90, 110), (25, 25, 30)], 10), param=rng.uniform(2.5, 4.5)))
+            if rng.random() < 0.15 or ("archway" in d.want and side < 0):
+                d.want.discard("archway")
+                a0 = z + rng.uniform(0.2, 0.6) * length
+                arch = [(a0, 0), (a0 + 3, 0), (a0 + 3, 3)] + [(a0 + 1.5 + 1.5 * math.cos(t), 3 + 1.2 * math.sin(t)) for t in np.linspace(0.3, math.pi - 0.3, 6)] + [(a0, 3)]
+                out.append(d.side("archway", arch, x_face * 0.999, (30, 28, 26)))
+            if rng.random() < 0.2 or ("misc_text" in d.want and side > 0):
+                d.want.discard("misc_text")
+                b0 = z + rng.uniform(0.1, 0.5) * length
+                out.append(d.side("misc_text", [(b0, 3), (b0 + 4, 3), (b0 + 4, 5), (b0, 5)], x_face * 0.999, _pick(rng, SIGN_COLORS, 20)))
+        else:
+            pts = [(z, 0), (z + length, 0)] + [(zz, top * rng.uniform(0.7, 1.0)) for zz in np.linspace(z + length, z, 7)]
+            out.append(d.side("vegetation", pts, x_face, _pick(rng, [(55, 85, 40), (70, 100, 50), (45, 70, 35)], 12), Texture.LEAVES))
+        z += length
+    return out
 
-    def z_sample(lo: float, hi: float) -> float:
-        return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
 
-    def on_walk(side_sign: int) -> float:
-        return (-road_l - rng.uniform(0.3, walk_l - 0.2)) if side_sign < 0 else (road_r + rng.uniform(0.3, walk_r - 0.2))
+def _walls_and_fences(d: Drawer, side: int, x_face: float) -> list[StandingGroup]:
+    """A wall and a fence, each now and then, along the back of one side's sidewalk, just in front of the facades."""
+    rng, out = d.rng, []
+    for kind, p in (("wall", 0.3), ("fence", 0.35)):
+        if rng.random() < p or kind in d.want:
+            d.want.discard(kind)
+            z0 = rng.uniform(NEAR_Z + 2, 40)
+            z1 = z0 + rng.uniform(8, 40)
+            top = rng.uniform(1.0, 2.5)
+            inset = x_face - side * rng.uniform(0.05, 0.4)
+            color = _pick(rng, GREYS + [(170, 160, 140)], 10) if kind == "wall" else _pick(rng, [(110, 105, 95), (80, 90, 80), (140, 140, 140)], 10)
+            out.append(StandingGroup(z0, [d.side(kind, [(z0, 0), (z1, 0), (z1, top), (z0, top)], inset, color,
+                                         Texture.SLATS if kind == "fence" else Texture.PAVERS)]))
+    return out
 
-    # poles with signs and lights
+
+def _bridge(d: Drawer) -> list[StandingGroup]:
+    """Now and then a bridge deck spanning the street."""
+    rng, s = d.rng, d.street
+    if not (rng.random() < 0.12 or "bridge" in d.want):
+        return []
+    zb = rng.uniform(25, min(s.end_z, 120))
+    yb = rng.uniform(5, 8)
+    deck = d.cam.project([(s.x_left - 50, yb, zb), (s.x_right + 50, yb, zb), (s.x_right + 50, yb + 1.8, zb), (s.x_left - 50, yb + 1.8, zb)])
+    return [StandingGroup(zb, [SceneObject("bridge", deck, _pick(rng, GREYS, 10), texture=Texture.PAVERS, plane=Plane.Z, plane_value=zb, depth=zb)])]
+
+
+def _poles(d: Drawer) -> list[StandingGroup]:
+    """1-5 poles at the kerb, each carrying a traffic light, a sign (round, square or triangular) or both."""
+    rng, s, out = d.rng, d.street, []
     for _ in range(int(rng.integers(1, 6))):
-        s = int(rng.choice([-1, 1]))
-        x = (-road_l - 0.4) if s < 0 else (road_r + 0.4)
-        z = z_sample(5, 80)
+        side = int(rng.choice([-1, 1]))
+        x = (-s.road_l - 0.4) if side < 0 else (s.road_r + 0.4)
+        z = d.depth(5, 80)
         top = rng.uniform(3.0, 7.5)
         wid = rng.uniform(0.08, 0.15)
-        group = [upright("pole", [(-wid, 0), (wid, 0), (wid, top), (-wid, top)], x, z, _pick(rng, GREYS, 10))]
+        group = [d.upright("pole", [(-wid, 0), (wid, 0), (wid, top), (-wid, top)], x, z, _pick(rng, GREYS, 10))]
         r = rng.random()
-        if r < 0.5 or "traffic_light" in want:
-            want.discard("traffic_light")
+        if r < 0.5 or "traffic_light" in d.want:
+            d.want.discard("traffic_light")
             lw, lh = 0.18, rng.uniform(0.5, 0.9)
-            group.append(upright("traffic_light", [(-lw, top - lh), (lw, top - lh), (lw, top), (-lw, top)], x, z - 0.05,
-                                 _pick(rng, [(35, 35, 30), (60, 60, 40), (200, 170, 40)], 8), T_LIGHT, lh, param=float(rng.integers(3))))
+            group.append(d.upright("traffic_light", [(-lw, top - lh), (lw, top - lh), (lw, top), (-lw, top)], x, z - 0.05,
+                                   _pick(rng, [(35, 35, 30), (60, 60, 40), (200, 170, 40)], 8), Texture.LIGHT, lh, param=float(rng.integers(3))))
         if r > 0.3:
             size = rng.uniform(0.3, 0.5)
             ys = top - rng.uniform(0.0, 1.2)
@@ -298,38 +407,47 @@ def make_scene(rng: np.random.Generator, h: int, w: int, featured: str | None = 
                 outline = [(-size, ys - size), (size, ys - size), (size, ys + size), (-size, ys + size)]
             else:
                 outline = [(-size, ys + size * 0.6), (size, ys + size * 0.6), (0, ys - size)]
-            group.append(upright("traffic_sign", outline, x, z - 0.06, _pick(rng, SIGN_COLORS, 15), T_FLAT))
-        standing.append((z, group))
+            group.append(d.upright("traffic_sign", outline, x, z - 0.06, _pick(rng, SIGN_COLORS, 15)))
+        out.append(StandingGroup(z, group))
+    return out
 
-    # trees on sidewalks and terrain
+
+def _trees(d: Drawer) -> list[StandingGroup]:
+    """Up to 6 trees (trunk and crown, both vegetation) on the sidewalks, and now and then a bush (CamVid
+    VegetationMisc)."""
+    rng, out = d.rng, []
     for _ in range(int(rng.integers(0, 7))):
-        s = int(rng.choice([-1, 1]))
-        x = on_walk(s)
-        z = z_sample(6, 90)
+        x = d.on_sidewalk(int(rng.choice([-1, 1])))
+        z = d.depth(6, 90)
         trunk_h, crown = rng.uniform(2.0, 4.5), rng.uniform(1.2, 3.0)
-        group = [upright("vegetation", [(-0.15, 0), (0.15, 0), (0.12, trunk_h + 0.5), (-0.12, trunk_h + 0.5)], x, z, (70, 55, 40), T_LEAVES)]
+        group = [d.upright("vegetation", [(-0.15, 0), (0.15, 0), (0.12, trunk_h + 0.5), (-0.12, trunk_h + 0.5)], x, z, (70, 55, 40), Texture.LEAVES)]
         blob = [(crown * rng.uniform(0.75, 1.15) * math.cos(t), trunk_h + crown + crown * rng.uniform(0.75, 1.15) * math.sin(t))
                 for t in np.linspace(0, 2 * math.pi, 18, endpoint=False)]
-        group.append(upright("vegetation", blob, x, z - 0.01, _pick(rng, [(55, 90, 40), (75, 105, 50), (45, 75, 40), (95, 110, 55)], 14), T_LEAVES))
-        standing.append((z, group))
+        group.append(d.upright("vegetation", blob, x, z - 0.01, _pick(rng, [(55, 90, 40), (75, 105, 50), (45, 75, 40), (95, 110, 55)], 14), Texture.LEAVES))
+        out.append(StandingGroup(z, group))
     if rng.random() < 0.4:
-        s = int(rng.choice([-1, 1]))
-        z = z_sample(6, 40)
+        side = int(rng.choice([-1, 1]))
+        z = d.depth(6, 40)
         bush = [(1.2 * math.cos(t), 0.6 + 0.6 * math.sin(t)) for t in np.linspace(math.pi, 2 * math.pi, 6)] + [(1.1, 0.8), (0.4, 1.3), (-0.5, 1.2), (-1.1, 0.9)]
-        standing.append((z, [upright("bush", bush, on_walk(s), z, _pick(rng, [(60, 95, 45), (85, 110, 55)], 14), T_LEAVES)]))
+        out.append(StandingGroup(z, [d.upright("bush", bush, d.on_sidewalk(side), z, _pick(rng, [(60, 95, 45), (85, 110, 55)], 14), Texture.LEAVES)]))
+    return out
 
-    # vehicles in lanes (rear view) and parked along the kerb (side view)
-    lanes = [x for x in np.arange(-road_l + 1.6, road_r - 1.4, 3.3)] or [0.0]
+
+def _lane_traffic(d: Drawer) -> list[StandingGroup]:
+    """Up to 6 vehicles seen from behind in the lanes, mostly cars, plus one of each featured vehicle kind:
+    cars and SUVs with a cabin, trucks, buses, trams (Cityscapes "train") and trailers as rounded boxes."""
+    rng, s = d.rng, d.street
+    lanes = [x for x in np.arange(-s.road_l + 1.6, s.road_r - 1.4, 3.3)] or [0.0]
     vehicle_kinds = ["car"] * 8 + ["suv"] * 2 + ["truck", "bus", "other_moving", "train"]
     n_vehicles = int(rng.integers(0, 7))
-    forced = [k for k in ("train", "bus", "truck", "suv", "other_moving") if k in want]
+    forced = [k for k in ("train", "bus", "truck", "suv", "other_moving") if k in d.want]
+    out = []
     for i in range(n_vehicles + len(forced)):
         kind = forced[i - n_vehicles] if i >= n_vehicles else str(rng.choice(vehicle_kinds))
-        want.discard(kind)
+        d.want.discard(kind)
         x = float(rng.choice(lanes)) + rng.uniform(-0.4, 0.4)
-        z = z_sample(6, 120)
-        width, height = {"car": (1.8, 1.45), "suv": (1.95, 1.8), "truck": (2.5, 3.4), "bus": (2.55, 3.1),
-                         "train": (2.65, 3.6), "other_moving": (2.2, 2.2)}[kind]
+        z = d.depth(6, 120)
+        width, height = VEHICLE_SIZES[kind]
         width *= rng.uniform(0.92, 1.08)
         height *= rng.uniform(0.92, 1.08)
         hw = width / 2
@@ -341,77 +459,129 @@ def make_scene(rng: np.random.Generator, h: int, w: int, featured: str | None = 
             r = 0.25 if kind in ("bus", "train") else 0.05
             outline = [(-hw, 0), (hw, 0), (hw, height - r), (hw - r, height), (-hw + r, height), (-hw, height - r)]
             colors = [(235, 235, 230), (200, 40, 35), (230, 190, 40), (50, 80, 140), (150, 150, 150)]
-        standing.append((z, [upright(kind, outline, x, z, _pick(rng, colors, 10), T_VEHICLE, height, _pick(rng, [(30, 35, 45), (60, 70, 85)], 8))]))
+        out.append(StandingGroup(z, [d.upright(kind, outline, x, z, _pick(rng, colors, 10), Texture.VEHICLE, height,
+                                               _pick(rng, [(30, 35, 45), (60, 70, 85)], 8))]))
+    return out
+
+
+def _parked_cars(d: Drawer) -> list[StandingGroup]:
+    """Up to 4 cars parked along the kerbs, seen from the side."""
+    rng, s, out = d.rng, d.street, []
     for _ in range(int(rng.integers(0, 5))):
-        s = int(rng.choice([-1, 1]))
-        x = (-road_l + 1.0) if s < 0 else (road_r - 1.0)
-        z0 = z_sample(5, 60)
+        side = int(rng.choice([-1, 1]))
+        x = (-s.road_l + 1.0) if side < 0 else (s.road_r - 1.0)
+        z0 = d.depth(5, 60)
         length, height = rng.uniform(3.8, 4.8), rng.uniform(1.35, 1.6)
         outline = [(z0, 0.1), (z0 + length, 0.1), (z0 + length, 0.55 * height), (z0 + 0.85 * length, 0.6 * height), (z0 + 0.7 * length, height),
                    (z0 + 0.3 * length, height), (z0 + 0.15 * length, 0.62 * height), (z0, 0.55 * height)]
-        standing.append((z0, [side("car", outline, x, _pick(rng, CAR_COLORS, 10), T_VEHICLE, height, (35, 40, 50))]))
+        out.append(StandingGroup(z0, [d.side("car", outline, x, _pick(rng, CAR_COLORS, 10), Texture.VEHICLE, height, (35, 40, 50))]))
+    return out
 
-    # people, cyclists, prams, animals, cones, clutter
-    def person_outline(height: float, stride: float) -> list[tuple[float, float]]:
-        hh = height
-        head = [(0.065 * hh * math.cos(t), 0.925 * hh + 0.07 * hh * math.sin(t)) for t in np.linspace(-0.9, math.pi + 0.9, 9)]
-        right = [(0.04 * hh, 0.86 * hh), (0.13 * hh, 0.81 * hh), (0.1 * hh, 0.48 * hh), (stride + 0.045 * hh, 0), (stride - 0.03 * hh, 0), (0.0, 0.43 * hh)]
-        left = [(-stride + 0.03 * hh, 0), (-stride - 0.045 * hh, 0), (-0.1 * hh, 0.48 * hh), (-0.13 * hh, 0.81 * hh), (-0.04 * hh, 0.86 * hh)]
-        return right + left + head
 
+def _person_outline(height: float, stride: float) -> list[tuple[float, float]]:
+    """A walking person's outline, (dx, y) metres: legs ``stride`` apart, arms at the sides, a round head."""
+    hh = height
+    head = [(0.065 * hh * math.cos(t), 0.925 * hh + 0.07 * hh * math.sin(t)) for t in np.linspace(-0.9, math.pi + 0.9, 9)]
+    right = [(0.04 * hh, 0.86 * hh), (0.13 * hh, 0.81 * hh), (0.1 * hh, 0.48 * hh), (stride + 0.045 * hh, 0), (stride - 0.03 * hh, 0), (0.0, 0.43 * hh)]
+    left = [(-stride + 0.03 * hh, 0), (-stride - 0.045 * hh, 0), (-0.1 * hh, 0.48 * hh), (-0.13 * hh, 0.81 * hh), (-0.04 * hh, 0.86 * hh)]
+    return right + left + head
+
+
+def _pedestrians(d: Drawer) -> list[StandingGroup]:
+    """Up to 8 adults and children (CamVid Child) on the sidewalks, some crossing the road, now and then with
+    a pram (CamVid CartLuggagePram) or a dog (CamVid Animal)."""
+    rng, s, out = d.rng, d.street, []
     for _ in range(int(rng.integers(0, 9))):
-        kind = "child" if rng.random() < 0.15 or "child" in want else "person"
-        want.discard(kind)
+        kind = "child" if rng.random() < 0.15 or "child" in d.want else "person"
+        d.want.discard(kind)
         height = rng.uniform(1.0, 1.35) if kind == "child" else rng.uniform(1.55, 1.95)
-        s = int(rng.choice([-1, 1]))
-        x, z = on_walk(s), z_sample(4, 60)
+        x, z = d.on_sidewalk(int(rng.choice([-1, 1]))), d.depth(4, 60)
         if rng.random() < 0.12:
-            x = rng.uniform(-road_l, road_r)  # crossing
-        group = [upright(kind, person_outline(height, rng.uniform(0, 0.12) * height), x, z, _pick(rng, CLOTHES, 15), T_PERSON, height,
-                         _pick(rng, CLOTHES, 15))]
-        if rng.random() < 0.15 or "cart" in want:
-            want.discard("cart")
+            x = rng.uniform(-s.road_l, s.road_r)  # crossing
+        group = [d.upright(kind, _person_outline(height, rng.uniform(0, 0.12) * height), x, z, _pick(rng, CLOTHES, 15), Texture.PERSON, height,
+                           _pick(rng, CLOTHES, 15))]
+        if rng.random() < 0.15 or "cart" in d.want:
+            d.want.discard("cart")
             cart = [(0.35, 0), (0.95, 0), (1.0, 0.7), (0.9, 0.95), (0.35, 0.9)]
-            group.append(upright("cart", cart, x, z - 0.3, _pick(rng, CLOTHES, 10), T_FLAT))
-        if rng.random() < 0.1 or "animal" in want:
-            want.discard("animal")
+            group.append(d.upright("cart", cart, x, z - 0.3, _pick(rng, CLOTHES, 10)))
+        if rng.random() < 0.1 or "animal" in d.want:
+            d.want.discard("animal")
             dog = [(-0.75, 0), (-0.65, 0), (-0.6, 0.3), (-0.2, 0.3), (-0.15, 0), (-0.05, 0), (-0.05, 0.45), (0.05, 0.6), (-0.15, 0.65), (-0.3, 0.45), (-0.75, 0.45)]
-            group.append(upright("animal", dog, x, z - 0.2, _pick(rng, [(120, 90, 60), (40, 35, 30), (200, 190, 170)], 12), T_FLAT))
-        standing.append((z, group))
+            group.append(d.upright("animal", dog, x, z - 0.2, _pick(rng, [(120, 90, 60), (40, 35, 30), (200, 190, 170)], 12)))
+        out.append(StandingGroup(z, group))
+    return out
 
-    for _ in range(int(rng.integers(0, 3)) + (1 if want & {"bicycle", "motorcycle"} else 0)):
-        kind = "motorcycle" if ("motorcycle" in want or rng.random() < 0.35) and "bicycle" not in want else "bicycle"
-        want.discard(kind)
+
+def _cyclists(d: Drawer) -> list[StandingGroup]:
+    """Up to 2 bicycles or motorcycles near the kerb, crossing the view, each with its rider (Cityscapes
+    "rider"; CamVid counts the bicycle and its rider as Bicyclist)."""
+    rng, s, out = d.rng, d.street, []
+    for _ in range(int(rng.integers(0, 3)) + (1 if d.want & {"bicycle", "motorcycle"} else 0)):
+        kind = "motorcycle" if ("motorcycle" in d.want or rng.random() < 0.35) and "bicycle" not in d.want else "bicycle"
+        d.want.discard(kind)
         r, base = (0.32, 1.4) if kind == "motorcycle" else (0.35, 1.05)
-        s = int(rng.choice([-1, 1]))
-        x = (-road_l + 0.8) if s < 0 else (road_r - 0.8)
-        z = z_sample(5, 50)
+        side = int(rng.choice([-1, 1]))
+        x = (-s.road_l + 0.8) if side < 0 else (s.road_r - 0.8)
+        z = d.depth(5, 50)
         # seen from the side, crossing the view: an outline around both wheels and the frame
         lw = [(-base / 2 + r * math.cos(t), r + r * math.sin(t)) for t in np.linspace(math.pi / 2, 3 * math.pi / 2, 6)]
         rw = [(base / 2 + r * math.cos(t), r + r * math.sin(t)) for t in np.linspace(-math.pi / 2, math.pi / 2, 6)]
         frame = [(base / 2 - 0.1, 1.0 if kind == "bicycle" else 1.05), (-0.15, 0.95 if kind == "bicycle" else 0.85)]
-        group = [upright(kind, lw + rw + frame, x, z, _pick(rng, [(25, 25, 25), (150, 30, 30), (40, 60, 120), (180, 180, 180)], 10), T_FLAT)]
+        group = [d.upright(kind, lw + rw + frame, x, z, _pick(rng, [(25, 25, 25), (150, 30, 30), (40, 60, 120), (180, 180, 180)], 10))]
         rh = rng.uniform(1.6, 1.85)
-        group.append(upright("rider", [(dx, y + 0.35) for dx, y in person_outline(rh, 0.05)], x, z - 0.05, _pick(rng, CLOTHES, 15), T_PERSON, rh,
-                             _pick(rng, CLOTHES, 15)))
-        standing.append((z, group))
+        group.append(d.upright("rider", [(dx, y + 0.35) for dx, y in _person_outline(rh, 0.05)], x, z - 0.05, _pick(rng, CLOTHES, 15), Texture.PERSON,
+                               rh, _pick(rng, CLOTHES, 15)))
+        out.append(StandingGroup(z, group))
+    return out
 
-    for _ in range(int(rng.integers(0, 3)) + (1 if "cone" in want else 0)):
-        z = z_sample(5, 40)
-        standing.append((z, [upright("cone", [(-0.18, 0), (0.18, 0), (0.03, 0.7), (-0.03, 0.7)], rng.uniform(-road_l, road_r), z, (235, 110, 30), T_FLAT)]))
+
+def _cones_and_clutter(d: Drawer) -> list[StandingGroup]:
+    """Up to 2 traffic cones on the road (CamVid TrafficCone) and up to 2 boxes of street clutter on the
+    sidewalks (Cityscapes "static", CamVid void)."""
+    rng, s, out = d.rng, d.street, []
+    for _ in range(int(rng.integers(0, 3)) + (1 if "cone" in d.want else 0)):
+        z = d.depth(5, 40)
+        cone = [(-0.18, 0), (0.18, 0), (0.03, 0.7), (-0.03, 0.7)]
+        out.append(StandingGroup(z, [d.upright("cone", cone, rng.uniform(-s.road_l, s.road_r), z, (235, 110, 30))]))
     for _ in range(int(rng.integers(0, 3))):
-        z = z_sample(5, 50)
+        z = d.depth(5, 50)
         bw, bh = rng.uniform(0.4, 1.5), rng.uniform(0.5, 1.2)
-        standing.append((z, [upright("static", [(-bw / 2, 0), (bw / 2, 0), (bw / 2, bh), (-bw / 2, bh)], on_walk(int(rng.choice([-1, 1]))), z,
-                                     _pick(rng, GREYS + [(40, 70, 40)], 12), T_FLAT)]))
+        box = [(-bw / 2, 0), (bw / 2, 0), (bw / 2, bh), (-bw / 2, bh)]
+        out.append(StandingGroup(z, [d.upright("static", box, d.on_sidewalk(int(rng.choice([-1, 1]))), z, _pick(rng, GREYS + [(40, 70, 40)], 12))]))
+    return out
 
-    standing.sort(key=lambda item: -item[0])  # far first
-    scene.objects = back + ground + [obj for _, group in standing for obj in group]
-    if rng.random() < 0.3:  # the ego vehicle's hood (Cityscapes "ego vehicle", CamVid void)
-        top = h * rng.uniform(0.9, 0.96)
-        hood = [(0, h - 1), (w - 1, h - 1), (w - 1, top + 0.03 * h)] + [(x, top + 0.03 * h * ((x / w - 0.5) * 2) ** 2) for x in np.linspace(w - 1, 0, 9)]
-        scene.objects.append(Obj("ego_vehicle", hood, _pick(rng, CAR_COLORS, 8), T_FLAT))
-    return scene
+
+def _ego_hood(rng: np.random.Generator, cam: Camera) -> list[SceneObject]:
+    """In 30% of the images the ego vehicle's hood across the bottom edge (Cityscapes "ego vehicle", CamVid void)."""
+    if not rng.random() < 0.3:
+        return []
+    h, w = cam.h, cam.w
+    top = h * rng.uniform(0.9, 0.96)
+    hood = [(0, h - 1), (w - 1, h - 1), (w - 1, top + 0.03 * h)] + [(x, top + 0.03 * h * ((x / w - 0.5) * 2) ** 2) for x in np.linspace(w - 1, 0, 9)]
+    return [SceneObject("ego_vehicle", hood, _pick(rng, CAR_COLORS, 8))]
+
+
+#: What stands on the street, drawn in this order (the order fixes which random numbers each one gets).
+STANDING_DRAWERS = (_bridge, _poles, _trees, _lane_traffic, _parked_cars, _pedestrians, _cyclists, _cones_and_clutter)
+
+
+def make_scene(rng: np.random.Generator, h: int, w: int, featured: str | None = None) -> Scene:
+    """A random street scene as objects in draw order (far to near): the stand-in for a Cityscapes or CamVid
+    image (paper Sec. 4.1) in the smoke preset. ``featured``, a kind from ``FEATURED``, is drawn if it has a place."""
+    cam = _camera(rng, h, w)
+    backdrop = _sky_and_backdrop(rng, cam)
+    want = {featured} if featured else set()
+    d = Drawer(rng, cam, _street(rng, want), want)
+    back = backdrop + [_far_end(d)]
+    ground = _ground_surfaces(d)
+    standing: list[StandingGroup] = []
+    for side, x_face in ((-1, d.street.x_left), (1, d.street.x_right)):
+        back += _facades(d, side, x_face)
+        standing += _walls_and_fences(d, side, x_face)
+    for draw in STANDING_DRAWERS:
+        standing += draw(d)
+    standing.sort(key=lambda group: -group.z)  # far first
+    return Scene(cam, back + ground + [obj for group in standing for obj in group.objects] + _ego_hood(rng, cam))
 
 
 # --- painting --------------------------------------------------------------------------------------
@@ -461,8 +631,8 @@ def render(scene: Scene, polygons: list[list[tuple[int, int]]], rng: np.random.G
     safe_yd = np.where(yd < 1, 1, yd)
     z_x = f * pvalue / safe_xd
     z_g = f * cam.height / safe_yd
-    u = np.select([plane == P_XPLANE, plane == P_ZPLANE, plane == P_GROUND], [z_x, xd * pvalue / f - center, xd * z_g / f], 0)
-    v = np.select([plane == P_XPLANE, plane == P_ZPLANE, plane == P_GROUND], [cam.height - yd * z_x / f, cam.height - yd * pvalue / f, z_g], 0)
+    u = np.select([plane == Plane.X, plane == Plane.Z, plane == Plane.GROUND], [z_x, xd * pvalue / f - center, xd * z_g / f], 0)
+    v = np.select([plane == Plane.X, plane == Plane.Z, plane == Plane.GROUND], [cam.height - yd * z_x / f, cam.height - yd * pvalue / f, z_g], 0)
 
     fine = rng.standard_normal((h, w)).astype(np.float32)
     mid = _noise(rng, h, w, 6)
@@ -470,42 +640,42 @@ def render(scene: Scene, polygons: list[list[tuple[int, int]]], rng: np.random.G
     img = color.copy()
     shade = np.ones((h, w), np.float32)
 
-    m = texture == T_SKY
+    m = texture == Texture.SKY
     if m.any():
         t = np.clip(yy / max(cam.horizon, 1), 0, 1)[..., None]
         img = np.where(m[..., None], color * (1 - 0.5 * t) + color2 * 0.5 * t + coarse[..., None] * 12, img)
-    m = texture == T_WINDOWS
+    m = texture == Texture.WINDOWS
     if m.any():
         spacing = np.maximum(param, 2.0)
         win = ((np.mod(u, spacing) < 0.55 * spacing) & (np.mod(v, 3.2) > 1.0) & (np.mod(v, 3.2) < 2.4) & (v > 2.5)) & m
         img = np.where(win[..., None], color2 + mid[..., None] * 10, img)
         shade = np.where(m, shade * (1 + 0.06 * coarse), shade)
-    m = texture == T_PAVERS
+    m = texture == Texture.PAVERS
     if m.any():
         grid = ((np.mod(u, 0.45) < 0.04) | (np.mod(v, 0.45) < 0.04)) & m
         shade = np.where(grid, shade * 0.85, shade)
-    m = texture == T_ASPHALT
+    m = texture == Texture.ASPHALT
     shade = np.where(m, shade * (1 + 0.05 * coarse + 0.05 * mid), shade)
-    m = texture == T_LEAVES
+    m = texture == Texture.LEAVES
     shade = np.where(m, shade * (1 + 0.22 * mid + 0.12 * fine), shade)
-    m = texture == T_SLATS
+    m = texture == Texture.SLATS
     if m.any():
         shade = np.where(m & (np.mod(u, 0.2) < 0.06), shade * 0.6, shade)
-    m = texture == T_VEHICLE
+    m = texture == Texture.VEHICLE
     if m.any():
         rel = v / np.maximum(height, 0.1)
-        glass = m & (rel > 0.6) & (rel < 0.93) & ((plane == P_XPLANE) | (np.abs(u) < 0.68))
+        glass = m & (rel > 0.6) & (rel < 0.93) & ((plane == Plane.X) | (np.abs(u) < 0.68))
         img = np.where(glass[..., None], color2 + mid[..., None] * 8, img)
-        tyre = m & (rel < 0.28) & (plane == P_ZPLANE) & (np.abs(u) > 0.55)
+        tyre = m & (rel < 0.28) & (plane == Plane.Z) & (np.abs(u) > 0.55)
         img = np.where(tyre[..., None], 20.0, img)
-        lights = m & (plane == P_ZPLANE) & (rel > 0.35) & (rel < 0.45) & (np.abs(u) > 0.6)
+        lights = m & (plane == Plane.Z) & (rel > 0.35) & (rel < 0.45) & (np.abs(u) > 0.6)
         img = np.where(lights[..., None], np.array([190, 30, 25], np.float32), img)
-    m = texture == T_PERSON
+    m = texture == Texture.PERSON
     if m.any():
         rel = v / np.maximum(height, 0.1)
         img = np.where((m & (rel < 0.46))[..., None], color2, img)
         img = np.where((m & (rel > 0.86))[..., None], np.array([200, 160, 130], np.float32), img)
-    m = texture == T_LIGHT
+    m = texture == Texture.LIGHT
     if m.any():  # one lit lamp (third) per traffic light
         top_y = table([min(p[1] for p in poly) if poly else 0 for poly in polygons])
         bot_y = table([max(p[1] for p in poly) if poly else 0 for poly in polygons])
@@ -514,7 +684,7 @@ def render(scene: Scene, polygons: list[list[tuple[int, int]]], rng: np.random.G
         img = np.where(lamp[..., None], np.array([240, 200, 60], np.float32), img)
 
     img = img * shade[..., None] + fine[..., None] * 4
-    haze = np.clip((depth - 20) / 300, 0, 0.5)[..., None] * (texture != T_SKY)[..., None]
+    haze = np.clip((depth - 20) / 300, 0, 0.5)[..., None] * (texture != Texture.SKY)[..., None]
     haze_color = np.array(objects[0].color2 if objects else (200, 200, 200), np.float32)
     img = img * (1 - haze) + haze_color * haze
     gain = rng.uniform(0.85, 1.15, 3).astype(np.float32)
