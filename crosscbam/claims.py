@@ -4,8 +4,8 @@ against the paper's own tables (``paper_values.yaml``) and the cited facts about
 code (``authors_code.yaml``). It needs no training; :func:`crosscbam.reports.claims.audit_ours`
 joins our results where they exist.
 
-A claim has one or more *readings* (expressions over the tables and facts). Each reading is
-computed with its arithmetic shown; the claim's verdict is
+A claim has one or more *readings*, each a function of :mod:`crosscbam.claim_checks` that ``claims.yaml``
+names. Each reading is computed with its arithmetic shown; the claim's verdict is
 
 - ``consistent``: every reading agrees with the stated value,
 - ``inconsistent``: no reading does,
@@ -18,214 +18,25 @@ Numbers agree when they differ by at most half a unit of the last decimal the te
 
 from __future__ import annotations
 
-import math
+import inspect
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from types import ModuleType
 
 import pandas as pd
 import yaml
 
-from crosscbam.authors_code import MissingFact, fact
+from crosscbam import claim_checks
+from crosscbam.claim_arithmetic import COLUMN_NAMES, ROW_KEYS, NotCheckable, Q, fmt
+from crosscbam.errors import InputError
 from crosscbam.paper import paper_table, references, table_citations
 
-#: Table -> the column that names its rows in claims.
-ROW_KEYS = {"table1": "stage", "table2": "model", "table3": "model", "table4": "variant", "table5": "dilations", "table6": "channels"}
-#: Short names of table columns in the arithmetic.
-COLUMN_NAMES = {"miou_val": "val mIoU", "miou_test": "test mIoU", "miou": "mIoU", "fps": "FPS", "gflops": "GFLOPs",
-                "params_m": "M params"}
 #: Section order of the report (the paper's; "tables" = values two tables give for one model).
 SECTIONS = ("abstract", "1", "2", "3.1", "3.2", "3.3", "3.4", "4.1", "4.2", "4.3", "4.4", "5", "tables")
 VERDICTS = ("consistent", "inconsistent", "ambiguous", "not checkable")
-
-
-class NotCheckable(LookupError):
-    """A reading that cannot be computed (a missing fact or result); the message is the reason."""
-
-
-class NotAvailable(NotCheckable):
-    """A result of ours that this run did not produce."""
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return f"{round(value, 4):g}"
-    return str(value)
-
-
-@dataclass(frozen=True)
-class Q:
-    """A value with the arithmetic that produced it (``text``), e.g. ``68.74 (T4 M1-seaspp) - 52.26 (...)``."""
-
-    value: object
-    text: str
-
-    @staticmethod
-    def of(other: object) -> Q:
-        return other if isinstance(other, Q) else Q(other, _fmt(other))
-
-    def _paren(self) -> str:
-        return f"({self.text})" if any(op in self.text for op in (" + ", " - ", " > ", " < ", " and ")) else self.text
-
-    def _op(self, other: object, symbol: str, func, reverse: bool = False) -> Q:
-        a, b = (Q.of(other), self) if reverse else (self, Q.of(other))
-        if a.value is None or b.value is None or any(isinstance(v, float) and math.isnan(v) for v in (a.value, b.value)):
-            raise NotCheckable(f"a value is missing from the table: {a.text} {symbol} {b.text}")
-        return Q(func(a.value, b.value), f"{a._paren()} {symbol} {b._paren()}")
-
-    def __add__(self, other):
-        return self._op(other, "+", lambda a, b: a + b)
-
-    def __radd__(self, other):
-        return self._op(other, "+", lambda a, b: a + b, reverse=True)
-
-    def __sub__(self, other):
-        return self._op(other, "-", lambda a, b: a - b)
-
-    def __rsub__(self, other):
-        return self._op(other, "-", lambda a, b: a - b, reverse=True)
-
-    def __mul__(self, other):
-        return self._op(other, "x", lambda a, b: a * b)
-
-    def __rmul__(self, other):
-        return self._op(other, "x", lambda a, b: a * b, reverse=True)
-
-    def __truediv__(self, other):
-        return self._op(other, "/", lambda a, b: a / b)
-
-    def __gt__(self, other):
-        return self._op(other, ">", lambda a, b: bool(a > b))
-
-    def __lt__(self, other):
-        return self._op(other, "<", lambda a, b: bool(a < b))
-
-    def __ge__(self, other):
-        return self._op(other, ">=", lambda a, b: bool(a >= b))
-
-    def __le__(self, other):
-        return self._op(other, "<=", lambda a, b: bool(a <= b))
-
-    def __abs__(self):
-        return Q(abs(self.value), f"|{self.text}|")
-
-    def __and__(self, other):
-        return Q(bool(self.value) and bool(Q.of(other).value), f"{self.text} and {Q.of(other).text}")
-
-
-# --- the functions claims.yaml may call -------------------------------------------------------
-
-def t(table: str, key: object, column: str) -> Q:
-    """One cell of a paper table, by the row's name, labelled with where it comes from."""
-    frame = paper_table(table)
-    rows = frame[frame[ROW_KEYS[table]] == key]
-    if len(rows) != 1:
-        raise KeyError(f"{table} has no single row {key!r}")
-    value = rows.iloc[0][column]
-    value = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-    if value is None:
-        raise NotCheckable(f"Table {table[5:]} gives no {COLUMN_NAMES.get(column, column)} for {key} ('-')")
-    value = value.item() if hasattr(value, "item") else value
-    return Q(value, f"{_fmt(value)} (T{table[5:]} {key} {COLUMN_NAMES.get(column, column)})")
-
-
-def code(key: str) -> Q:
-    """A cited fact about the authors' code (``authors_code.yaml``)."""
-    try:
-        found = fact(key)
-    except MissingFact as missing:
-        raise NotCheckable(str(missing)) from None
-    return Q(found.value, f"{_fmt(found.value)} ({found.citation})")
-
-
-def pct_more(a: Q, b: Q) -> Q:
-    """How much larger ``a`` is than ``b``, in percent of ``b`` ("a is X % faster than b")."""
-    out = (a / b - 1) * 100
-    return Q(out.value, f"({a.text} / {b.text} - 1) x 100")
-
-
-def pct_of_first(a: Q, b: Q) -> Q:
-    """The gap between ``a`` and ``b`` in percent of ``a``: (a - b) / a x 100."""
-    out = (a - b) / a * 100
-    return Q(out.value, f"({a.text} - {b.text}) / {_fmt(a.value)} x 100")
-
-
-def best(table: str, column: str, keys: list | None = None, **filters: object) -> Q:
-    """The largest value of a column over some rows (named by ``keys`` or by column filters)."""
-    frame = paper_table(table)
-    for name, value in filters.items():
-        frame = frame[frame[name] == value]
-    if keys is not None:
-        frame = frame[frame[ROW_KEYS[table]].isin(keys)]
-    frame = frame[frame[column].notna()]
-    top = frame.loc[frame[column].idxmax()]
-    where = ", ".join(f"{k}={v}" for k, v in filters.items()) or (f"rows {', '.join(map(str, keys))}" if keys else "all rows")
-    return Q(top[column].item(), f"max T{table[5:]} {COLUMN_NAMES.get(column, column)} over {where} = {_fmt(top[column].item())} ({top[ROW_KEYS[table]]})")
-
-
-def all_of(*parts: Q) -> Q:
-    """True when every part is (the arithmetic lists them all)."""
-    return Q(all(bool(p.value) for p in parts), "; ".join(p.text for p in parts))
-
-
-def monotone(table: str, column: str, keys: list, direction: str) -> Q:
-    """Whether a column ``rises`` or ``falls`` along the rows ``keys`` in that order."""
-    values = [t(table, key, column) for key in keys]
-    pairs = [(a < b) if direction == "rises" else (a > b) for a, b in zip(values, values[1:])]
-    return all_of(*pairs)
-
-
-def stage_strides(backbone: str) -> Q:
-    """Table 1's strides of the STDC stages 3-5 (one stride-2 module, then R stride-1 modules)."""
-    frame = paper_table("table1")
-    strides = []
-    for stage in ("Stage3", "Stage4", "Stage5"):
-        rows = frame[frame["stage"] == stage]
-        first = rows[rows["stride"] == 2][f"{backbone}_r"].item()
-        rest = rows[rows["stride"] == 1][f"{backbone}_r"].item()
-        strides.append([2] * int(first) + [1] * int(rest))
-    return Q(strides, f"{strides} (T1 {backbone.upper()} R per stride)")
-
-
-def column(table: str, name: str) -> Q:
-    """One column of a table, as a list in the paper's order (non-empty cells)."""
-    values = [v for v in paper_table(table)[name].tolist() if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
-    return Q(values, f"{values} (T{table[5:]} {name})")
-
-
-def same(a: Q, b: Q) -> Q:
-    """Whether two values (numbers, lists, names) are equal, e.g. a table's layout and the code's."""
-    return Q(a.value == b.value, f"{a.text} vs {b.text}")
-
-
-def equals(a: Q, value: object) -> Q:
-    """Whether a value is the one given, e.g. a row's backbone."""
-    return Q(a.value == value, f"{a.text} is {_fmt(value)}")
-
-
-def ordered(a: Q, direction: str) -> Q:
-    """Whether a list ``rises`` or ``falls`` (non-strictly) along its order."""
-    values = list(a.value)
-    ok = values == sorted(values, reverse=direction == "falls")
-    return Q(ok, f"{a.text} {direction}")
-
-
-def contains(a: Q, items: list) -> Q:
-    """Whether a list holds every one of ``items`` (or a text names each of them)."""
-    if isinstance(a.value, str):
-        return Q(all(str(item) in a.value for item in items), f"{a.text} names {', '.join(map(str, items))}")
-    return Q(set(map(str, items)) <= set(map(str, a.value)), f"{a.text} holds {', '.join(map(str, items))}")
-
-
-NAMESPACE = {"same": same, "equals": equals, "ordered": ordered, "contains": contains, "t": t, "code": code, "pct_more": pct_more, "pct_of_first": pct_of_first, "best": best, "all_of": all_of,
-             "monotone": monotone, "stage_strides": stage_strides, "column": column, "abs": abs, "Q": Q}
 
 
 # --- verdicts ----------------------------------------------------------------------------------
@@ -257,28 +68,52 @@ def matches(stated: object, value: object, tol: float | None) -> bool:
     return str(stated).lower() == str(value).lower()
 
 
-def _evaluate(expression: str) -> Q:
-    return Q.of(eval(expression, {"__builtins__": {}}, NAMESPACE))  # noqa: S307 (our own data file)
+def paper_check_names(claim: dict) -> list[tuple[str, str]]:
+    """(reading, function name) of a claim's paper side: its ``check`` (an unnamed reading) or its ``readings``."""
+    if "check" in claim:
+        return [("", claim["check"])]
+    return [(reading["name"], reading["check"]) for reading in claim.get("readings", [])]
 
 
-def judge(claim: dict) -> dict:
-    """One claim's row: its readings with their arithmetic, the verdict and the reason."""
+def resolve_checks(module: ModuleType,
+                   names_of: Callable[[dict], list[tuple[str, str]]]) -> list[tuple[dict, list[tuple[str, Callable]]]]:
+    """Every claim of ``claims.yaml`` with its (label, function of ``module``) pairs, in the file's order
+    (``names_of`` reads the names off a claim). A name that ``module`` does not define, or a function of
+    ``module`` that no claim names, is an :class:`InputError` naming the claim or the function."""
+    defined = {name: value for name, value in vars(module).items()
+               if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")}
+    resolved, named = [], set()
+    for claim in load_claims()["claims"]:
+        pairs = []
+        for label, name in names_of(claim):
+            if name not in defined:
+                raise InputError(f"claims.yaml: claim {claim['id']} names {name}, which {module.__name__} does not define")
+            pairs.append((label, defined[name]))
+            named.add(name)
+        resolved.append((claim, pairs))
+    if unnamed := sorted(set(defined) - named):
+        raise InputError(f"{module.__name__}: {', '.join(unnamed)} named by no claim in claims.yaml "
+                         "(name it in its claim, or delete it)")
+    return resolved
+
+
+def judge(claim: dict, readings: list[tuple[str, Callable[[], Q]]]) -> dict:
+    """One claim's row: its readings (label, check) computed with their arithmetic, the verdict and the reason."""
     stated = claim["stated"]
     numeric = isinstance(_stated_value(stated), (int, float)) and not isinstance(stated, bool)
     tol = float(claim["tolerance"]) if "tolerance" in claim else (tolerance(stated) if numeric else None)
-    readings = claim.get("readings") or ([{"name": "", "expr": claim["check"]}] if "check" in claim else [])
     shown, agree, missing = [], [], []
-    for reading in readings:
-        label = f"{reading['name']}: " if reading["name"] else ""
+    for name, check in readings:
+        label = f"{name}: " if name else ""
         try:
-            value = _evaluate(reading["expr"])
+            value = Q.of(check())
         except NotCheckable as why:
             missing.append(f"{label}{why}")
             continue
         ok = matches(stated, value.value, tol)
-        agree.append((reading["name"], ok))
-        leaf = value.text.startswith(_fmt(value.value)) and not any(op in value.text for op in (" + ", " - ", " x ", " / "))
-        result = "" if leaf or isinstance(value.value, (bool, list)) else f" = {_fmt(value.value)}"
+        agree.append((name, ok))
+        leaf = value.text.startswith(fmt(value.value)) and not any(op in value.text for op in (" + ", " - ", " x ", " / "))
+        result = "" if leaf or isinstance(value.value, (bool, list)) else f" = {fmt(value.value)}"
         shown.append(f"{label}{value.text}{result} -> {'agrees' if ok else 'disagrees'}")
     if not agree:
         verdict, reason = "not checkable", claim.get("not_checkable") or "; ".join(missing) or "no reading"
@@ -295,8 +130,8 @@ def judge(claim: dict) -> dict:
     note = claim.get("note", "")
     return {
         "id": claim["id"], "section": str(claim["section"]), "kind": claim.get("kind", "text"), "quote": claim["quote"],
-        "paraphrase": claim.get("paraphrase", ""), "stated": _fmt(_stated_value(stated)) if not isinstance(stated, str) else stated,
-        "tolerance": "" if tol is None else (f"{_fmt(tol)} ({claim['tolerance_reason']})" if "tolerance" in claim else _fmt(tol)),
+        "paraphrase": claim.get("paraphrase", ""), "stated": fmt(_stated_value(stated)) if not isinstance(stated, str) else stated,
+        "tolerance": "" if tol is None else (f"{fmt(tol)} ({claim['tolerance_reason']})" if "tolerance" in claim else fmt(tol)),
         "readings": " | ".join(shown), "verdict": verdict,
         "reason": "; ".join(filter(None, [reason, note])),
     }
@@ -355,8 +190,8 @@ def table_conflict_rows() -> list[dict]:
     for (variant, metric), cells in seen.items():
         if len(cells) < 2:
             continue
-        values = {_fmt(value) for _, _, value in cells}
-        shown = "; ".join(f"T{table[5:]} {key}: {_fmt(value)}" for table, key, value in cells)
+        values = {fmt(value) for _, _, value in cells}
+        shown = "; ".join(f"T{table[5:]} {key}: {fmt(value)}" for table, key, value in cells)
         rows.append({"id": f"tables-{variant}-{metric}", "section": "tables", "kind": "table vs table", "quote": "",
                      "paraphrase": f"{variant} {COLUMN_NAMES.get(metric, metric)} in Tables {', '.join(c[0][5:] for c in cells)}",
                      "stated": "", "tolerance": "0", "readings": shown,
@@ -367,7 +202,8 @@ def table_conflict_rows() -> list[dict]:
 
 def audit() -> pd.DataFrame:
     """The paper-side audit: text claims, citations and table-vs-table checks, one row each."""
-    rows = [judge(claim) for claim in load_claims()["claims"]] + citation_rows() + table_conflict_rows()
+    rows = [judge(claim, readings) for claim, readings in resolve_checks(claim_checks, paper_check_names)]
+    rows += citation_rows() + table_conflict_rows()
     return pd.DataFrame(rows, columns=["id", "section", "kind", "quote", "paraphrase", "stated", "tolerance", "readings", "verdict",
                                        "reason"])
 

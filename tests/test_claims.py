@@ -1,15 +1,19 @@
+import inspect
 import os
 import re
 from pathlib import Path
 
 import pytest
 
-from crosscbam import authors_code
+from crosscbam import authors_code, claim_checks, claims
 from crosscbam.authors_code import facts
-from crosscbam.claims import (VERDICTS, audit, claim_words, judge, load_claims, pct_more, pct_of_first, section_counts, t,
+from crosscbam.claim_arithmetic import code, pct_more, pct_of_first, t
+from crosscbam.claims import (VERDICTS, audit, claim_words, judge, load_claims, paper_check_names, resolve_checks, section_counts,
                               tolerance)
 from crosscbam.cli import main
-from crosscbam.reports.claims import Results, audit_ours, finding_sentence
+from crosscbam.errors import InputError
+from crosscbam.reports import claim_checks_ours
+from crosscbam.reports.claims import Results, audit_ours, finding_sentence, ours_check_names
 from crosscbam.reports.tables import table_notes
 from reference_forward import AUTHORS_ENV  # the one place tests locate the authors' environment
 
@@ -37,38 +41,39 @@ def claim(**fields):
 
 
 def test_consistent_when_the_single_reading_agrees_within_the_printed_decimals():
-    row = judge(claim(stated=2.6, check='t("table3", "Cross-CBAM-L", "miou") - t("table3", "LSPANet", "miou")'))
+    row = judge(claim(stated=2.6), [("", lambda: t("table3", "Cross-CBAM-L", "miou") - t("table3", "LSPANet", "miou"))])
     assert row["verdict"] == "consistent"
     assert row["readings"] == "75.6 (T3 Cross-CBAM-L mIoU) - 73 (T3 LSPANet mIoU) = 2.6 -> agrees"
 
 
 def test_inconsistent_when_no_reading_agrees():
-    row = judge(claim(stated="74.18", check='t("table2", "Cross-CBAM-M1", "miou_val")'))
+    row = judge(claim(stated="74.18"), [("", lambda: t("table2", "Cross-CBAM-M1", "miou_val"))])
     assert row["verdict"] == "inconsistent" and row["tolerance"] == "0.005"
 
 
 def test_ambiguous_names_the_reading_that_makes_it_true():
-    row = judge(claim(stated=31.9, readings=[
-        {"name": "relative to LSPANet", "expr": 'pct_more(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps"))'},
-        {"name": "relative to L2", "expr": 'pct_of_first(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps"))'},
-    ]))
+    row = judge(claim(stated=31.9), [
+        ("relative to LSPANet", lambda: pct_more(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps"))),
+        ("relative to L2", lambda: pct_of_first(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps"))),
+    ])
     assert row["verdict"] == "ambiguous"
     assert row["reason"].startswith("true if read relative to L2; false if read relative to LSPANet")
     assert "= 46.932 -> disagrees" in row["readings"] and "= 31.9413 -> agrees" in row["readings"]
 
 
 def test_not_checkable_with_the_reason():
-    assert judge(claim(stated=4, not_checkable="about another paper"))["reason"] == "about another paper"
-    row = judge(claim(stated=0.01, check='code("recipe.no_such_key")'))
+    assert judge(claim(stated=4, not_checkable="about another paper"), [])["reason"] == "about another paper"
+    row = judge(claim(stated=0.01), [("", lambda: code("recipe.no_such_key"))])
     assert row["verdict"] == "not checkable" and "recipe.no_such_key" in row["reason"]
-    missing_cell = judge(claim(stated=1.0, check='t("table2", "SegFormer", "miou_val")'))
+    missing_cell = judge(claim(stated=1.0), [("", lambda: t("table2", "SegFormer", "miou_val"))])
     assert missing_cell["verdict"] == "not checkable" and "'-'" in missing_cell["reason"]
 
 
 def test_tolerance_follows_the_printed_decimals():
     assert tolerance(2) == 0.5 and tolerance("75.30") == pytest.approx(0.005) and tolerance(240.9) == pytest.approx(0.05)
-    assert judge(claim(stated=2, check='t("table2", "Cross-CBAM-M1", "miou_test") - t("table2", "STDC1-Seg50", "miou_test")'))["verdict"] == "consistent"
-    assert judge(claim(stated=2.0, check='t("table2", "Cross-CBAM-M1", "miou_test") - t("table2", "STDC1-Seg50", "miou_test")'))["verdict"] == "inconsistent"
+    m1_over_stdc1 = [("", lambda: t("table2", "Cross-CBAM-M1", "miou_test") - t("table2", "STDC1-Seg50", "miou_test"))]
+    assert judge(claim(stated=2), m1_over_stdc1)["verdict"] == "consistent"
+    assert judge(claim(stated=2.0), m1_over_stdc1)["verdict"] == "inconsistent"
 
 
 # --- the paper's claims ---------------------------------------------------------------------------
@@ -123,6 +128,34 @@ def test_section_counts_add_up(paper_side):
     assert total["left out"] == len(load_claims()["left_out"])
 
 
+def test_a_check_named_by_no_claim_or_a_name_with_no_check_stops_the_audit_naming_it(monkeypatch):
+    data = load_claims()
+    first, *rest = data["claims"]
+    monkeypatch.setattr(claims, "load_claims", lambda: {**data, "claims": [{**first, "check": "no_such_check"}, *rest]})
+    with pytest.raises(InputError, match=r"^claims.yaml: claim abstract-m1-miou names no_such_check, which crosscbam.claim_checks does not"):
+        audit()
+    monkeypatch.setattr(claims, "load_claims", lambda: {**data, "claims": rest})
+    with pytest.raises(InputError, match=r"^crosscbam.claim_checks: abstract_m1_miou named by no claim"):
+        audit()
+    without_part = [{**c, "ours": c["ours"][:2]} if c["id"] == "rates-35-larger" else c for c in data["claims"]]
+    monkeypatch.setattr(claims, "load_claims", lambda: {**data, "claims": without_part})
+    with pytest.raises(InputError, match=r"^crosscbam.reports.claim_checks_ours: rates_35_larger_slower named by no claim"):
+        audit_ours(Results([], preset="full"))
+    misnamed = [{**c, "ours": "ablation_se_asp"} if c["id"] == "ablation-se-aspp" else c for c in data["claims"]]
+    monkeypatch.setattr(claims, "load_claims", lambda: {**data, "claims": misnamed})
+    with pytest.raises(InputError, match=r"claim ablation-se-aspp names ablation_se_asp, which crosscbam.reports.claim_checks_ours"):
+        audit_ours(Results([], preset="full"))
+
+
+def test_every_claim_names_its_checks_and_every_check_is_named():
+    paper = resolve_checks(claim_checks, paper_check_names)
+    assert sum(bool(readings) for _, readings in paper) >= 100
+    assert {check.__name__ for _, readings in paper for _, check in readings} >= {"m1_vs_stdc_val", "l2_fps"}
+    assert {check.__module__ for _, readings in paper for _, check in readings} == {"crosscbam.claim_checks"}
+    ours = resolve_checks(claim_checks_ours, ours_check_names)
+    assert {claim["id"] for claim, parts in ours if parts} >= {"abstract-m1-fps", "rates-35-larger", "segformer-gain"}
+
+
 def test_arithmetic_helpers():
     assert t("table3", "LSPANet", "fps").value == 73.5
     assert pct_more(t("table2", "Cross-CBAM-L2", "fps"), t("table2", "LSPANet", "fps")).value == pytest.approx(46.93, abs=0.01)
@@ -168,8 +201,7 @@ def test_our_wording_is_never_in_quotation_marks(paper_side):
 
 def test_one_fact_one_verdict_for_the_camvid_input_size(paper_side):
     """Sec. 4.1, 4.2 and 4.3 give the CamVid size in other words: one row judges it, the others are left out."""
-    expressions = " ".join(str(c.get("check", "")) + str(c.get("readings", "")) for c in load_claims()["claims"])
-    assert "caption" not in expressions  # our captions are not the paper's words
+    assert "caption" not in inspect.getsource(claim_checks)  # our captions are not the paper's words
     assert not {"camvid-input", "recipe-crop-camvid"} & set(paper_side.index)
     assert "Sec. 4.1, 4.2 and 4.3" in paper_side.loc["camvid-resolution", "reason"]
     repeats = [item for item in load_claims()["left_out"] if "camvid-resolution" in item["reason"]]
@@ -179,7 +211,8 @@ def test_one_fact_one_verdict_for_the_camvid_input_size(paper_side):
 def test_the_loss_weights_are_one_fact_counted_once(paper_side):
     # Sec. 3.4 "a weight alpha is set to choose the proportion of main loss and auxiliary loss ... Loss = alpha CE
     # + (1 - alpha) FL": the authors' config weighs both losses 1.0, 1 + 1 = 2, not 1. One inconsistency, not two.
-    on_weights = [c["id"] for c in load_claims()["claims"] if "loss_decode_weight" in str(c)]
+    on_weights = [claim["id"] for claim, readings in resolve_checks(claim_checks, paper_check_names)
+                  if any("loss_decode_weight" in inspect.getsource(check) for _, check in readings)]
     assert on_weights == ["loss-weights-sum"]
     assert paper_side.loc["loss-weights-sum", "verdict"] == "inconsistent"
     assert "= 2 -> disagrees" in paper_side.loc["loss-weights-sum", "readings"]

@@ -1,5 +1,6 @@
 """The claims in the reports: the paper-side audit written (reports/claims.{csv,md}) and the claims
-checked against our results (claims_ours: :class:`Results` and :func:`audit_ours`)."""
+checked against our results (claims_ours: :class:`Results` and :func:`audit_ours`, which runs the
+functions of :mod:`crosscbam.reports.claim_checks_ours` that ``claims.yaml`` names)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from crosscbam.claims import (COLUMN_NAMES, NAMESPACE, NotAvailable, NotCheckable, Q, _fmt, claim_words, load_claims, matches,
-                              tolerance)
+from crosscbam.claim_arithmetic import COLUMN_NAMES, NotCheckable, Q, fmt
+from crosscbam.claims import claim_words, matches, resolve_checks, tolerance
 from crosscbam.io import write_text
 from crosscbam.paper import paper_speed
 from crosscbam.records import by_kind
+from crosscbam.reports import claim_checks_ours
 from crosscbam.reports.speed import fps_unusable, group_entry, group_ratio, group_unusable
 from crosscbam.reports.verdicts import accuracy_comparable
 from crosscbam.variants import get_variant
@@ -48,13 +50,17 @@ def write_claims(frame: pd.DataFrame, counts: pd.DataFrame, left_out: pd.DataFra
     write_text(text, md_path)
 
 
+class NotAvailable(NotCheckable):
+    """A result of ours that this run did not produce."""
+
+
 def _in(record: dict) -> str:
     """``, <the result file>`` where the record was read from one: the arithmetic names what it read."""
     return f", {record['path']}" if record.get("path") else ""
 
 
 class Results:
-    """Our results for the claims' ``ours`` expressions, keyed the way they ask for them."""
+    """Our results for the claims' ours-side checks, keyed the way they ask for them."""
 
     def __init__(self, records: list[dict], preset: str) -> None:
         self.preset = preset
@@ -65,7 +71,7 @@ class Results:
             raise NotAvailable(f"no complexity result for {variant}")
         record = self.complexity[variant]
         value = record[field]
-        return Q(value, f"{_fmt(value)} (ours {variant} {COLUMN_NAMES.get(field, field)}{_in(record)})")
+        return Q(value, f"{fmt(value)} (ours {variant} {COLUMN_NAMES.get(field, field)}{_in(record)})")
 
     def ours_miou(self, dataset: str, variant: str) -> Q:
         if (dataset, variant) not in self.evaluation:
@@ -74,7 +80,7 @@ class Results:
         if not accuracy_comparable(record.get("preset", self.preset), record.get("data", "real")):
             raise NotAvailable(f"the {record.get('preset', self.preset)} preset on {record.get('data')} data is not comparable with the paper")
         value = 100 * record["miou_mean"]
-        return Q(value, f"{_fmt(value)} (ours {variant} {dataset} val{_in(record)})")
+        return Q(value, f"{fmt(value)} (ours {variant} {dataset} val{_in(record)})")
 
     def ours_fps_ratio(self, variant: str, reference: str) -> Q:
         """FPS of ``variant`` over its STDC-Seg ``reference``, timed in one run: from the variant's own FPS
@@ -87,7 +93,7 @@ class Results:
             if why:
                 reasons.append(why)
                 continue
-            return Q(record["fps_ratio"], f"{_fmt(record['fps_ratio'])} (ours {variant}/{reference}, same run{_in(record)})")
+            return Q(record["fps_ratio"], f"{fmt(record['fps_ratio'])} (ours {variant}/{reference}, same run{_in(record)})")
         rows = paper_speed(variant, reference, tuple(get_variant(variant).eval_size))
         if rows:
             try:
@@ -110,45 +116,50 @@ class Results:
             if why:
                 reasons.append(f"{why}; measured {row}/{other} = {ratio:.3f} with {group['backend']} (information)")
                 continue
-            return Q(ratio, f"{_fmt(ratio)} (ours {row}/{other}, same run{_in(group)})")
+            return Q(ratio, f"{fmt(ratio)} (ours {row}/{other}, same run{_in(group)})")
         raise NotAvailable("; ".join(reasons) or f"no same-run timing of {row} and {other}")
+
+
+def ours_check_names(claim: dict) -> list[tuple[str, str]]:
+    """(part, function name) of a claim's ours side: its ``ours`` (an unnamed part) or its parts; none without."""
+    ours = claim.get("ours")
+    if ours is None:
+        return []
+    return [("", ours)] if isinstance(ours, str) else [(part["part"], part["check"]) for part in ours]
 
 
 def audit_ours(results: Results) -> pd.DataFrame:
     """The claims we measure ourselves: the stated value against ours. A claim of several parts ("larger
     model, more parameters, and slower inference speed") lists them; it is reproduced only when every
     part is, and the reason says which parts were checked and which could not be."""
-    namespace = {**NAMESPACE, "ours_complexity": results.ours_complexity, "ours_miou": results.ours_miou,
-                 "ours_fps_ratio": results.ours_fps_ratio, "ours_speed": results.ours_speed}
     rows = []
-    for claim in load_claims()["claims"]:
-        if "ours" not in claim:
+    for claim, parts in resolve_checks(claim_checks_ours, ours_check_names):
+        if not parts:
             continue
         stated = claim["stated"]
         tol = float(claim["tolerance_ours"]) if "tolerance_ours" in claim else tolerance(stated) if not isinstance(stated, bool) else None
-        parts = claim["ours"] if isinstance(claim["ours"], list) else [{"part": "", "expr": claim["ours"]}]
         computed, missing = [], []
-        for part in parts:
-            label = f"{part['part']}: " if part["part"] else ""
+        for name, check in parts:
+            label = f"{name}: " if name else ""
             try:
-                value = Q.of(eval(part["expr"], {"__builtins__": {}}, namespace))  # noqa: S307 (our own data file)
+                value = Q.of(check(results))
             except NotCheckable as why:
                 missing.append(f"{label}{why}")
                 continue
-            computed.append((part["part"], label, value, matches(stated, value.value, tol)))
+            computed.append((name, label, value, matches(stated, value.value, tol)))
         row = {"id": claim["id"], "quote": claim["quote"], "stated": stated}
         if not computed:
             rows.append({**row, "ours": "n/a", "arithmetic": "", "verdict_ours": "not reproduced here",
                          "reason_ours": "; ".join(missing)})
             continue
         several = len(parts) > 1
-        reason = (f"tolerance {_fmt(tol)}" + (f" ({claim['tolerance_ours_reason']})" if "tolerance_ours_reason" in claim else "")
+        reason = (f"tolerance {fmt(tol)}" + (f" ({claim['tolerance_ours_reason']})" if "tolerance_ours_reason" in claim else "")
                   if tol is not None else "")
         if missing:
             checked = ", ".join(f"{name} {'holds' if ok else 'fails'}" for name, _, _, ok in computed)
             reason = "; ".join(filter(None, [reason, f"checked: {checked}; not checked: " + "; ".join(missing)]))
         verdict = ("not reproduced" if not all(ok for *_, ok in computed) else "not reproduced here" if missing else "reproduced")
-        rows.append({**row, "ours": "; ".join(f"{label}{_fmt(value.value)}" for _, label, value, _ in computed),
+        rows.append({**row, "ours": "; ".join(f"{label}{fmt(value.value)}" for _, label, value, _ in computed),
                      "arithmetic": " | ".join(f"{label}{value.text}" + (f" -> {'holds' if ok else 'fails'}" if several else "")
                                               for _, label, value, ok in computed),
                      "verdict_ours": verdict, "reason_ours": reason})
