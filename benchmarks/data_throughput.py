@@ -1,4 +1,4 @@
-"""Data-loading throughput (paper Sec. 4.2's pipeline) and synthetic-generation time (DESIGN §5).
+"""Data-loading throughput (paper Sec. 4.2's pipeline) and synthetic-generation time (docs/design.md#synthetic-data).
 
 Measures, in one process and one thread (as one DataLoader worker runs):
 

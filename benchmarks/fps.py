@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 
 from crosscbam.export import export_onnx
-from crosscbam.speed.backends import tensorrt_unavailable_reason
+from crosscbam.speed.tensorrt import unavailable_reason as tensorrt_unavailable_reason
 from crosscbam.paper import paper_speed
-from crosscbam.speed.fps import measure_fps
+from crosscbam.speed.fps import TimingOptions, measure_fps
 from crosscbam.variants import speed_reference
 from crosscbam.machine import cpu_flags
 
@@ -101,11 +101,10 @@ def main(argv: list[str] | None = None) -> int:
                     exports.append(f"{name} {height}x{width}: max |onnx - torch| = {result.max_abs_diff:.2e} (tol. {result.tolerance:.1e})")
         for backend, precision in combos:
             for variant in args.variants:
-                record = measure_fps(
-                    variant, (height, width), backend=backend, precision=precision, warmup=args.warmup,
-                    min_seconds=args.min_seconds, min_iterations=args.min_iterations, threads=args.threads,
-                    onnx_dir=onnx_dir,
-                )
+                record = measure_fps(variant, (height, width), TimingOptions(
+                    backend=backend, precision=precision, warmup=args.warmup, min_seconds=args.min_seconds,
+                    min_iterations=args.min_iterations, threads=args.threads, onnx_dir=onnx_dir,
+                ))
                 target = args.out / f"{variant}_{height}x{width}.{record['backend']}.{precision}.json"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(json.dumps(record, indent=2) + "\n")

@@ -34,6 +34,8 @@ def configurations(compile_model: bool) -> dict[str, dict]:
         out |= {"bf16 autocast": {"amp": True}, "bf16 + channels_last": {"amp": True, "channels_last": True}}
     if compile_model:
         out["compile fp32"] = {"compile": True}
+        if native_bf16():
+            out["compile bf16 + channels_last"] = {"compile": True, "amp": True, "channels_last": True}
     return out
 
 

@@ -11,7 +11,7 @@ import sys
 from crosscbam.arguments import pixels
 from crosscbam.io import write_json, write_text
 from crosscbam.machine import cap_compute_threads
-from crosscbam.paper import TABLES
+from crosscbam.tables import TABLES
 from crosscbam.errors import CrossCBAMError, InputError, PeerLost, TrainingStopped
 
 #: Stage modules that add their own subcommands through ``add_subcommands(commands)``; imported
@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     figure = commands.add_parser("figure", help="the paper's figures from our results")
     figure.add_argument("kind", choices=["qualitative", "ablation", "scatter", "ratios", "curves"])
     figure.add_argument("--out", required=True, help="PNG path")
-    figure.add_argument("--preset", default="smoke")
+    figure.add_argument("--preset", required=True, help="workflow preset that produced the results (the figures' label)")
     figure.add_argument("--checkpoint", help="qualitative: the model to show")
     figure.add_argument("--checkpoints", nargs="*", default=[], metavar="NAME=PATH", help="ablation: one per row")
     figure.add_argument("--dataset", default="cityscapes", choices=["cityscapes", "camvid"])

@@ -1,4 +1,4 @@
-"""Parameter and FLOP counts under the paper's protocol (Tables 5 and 6; DESIGN.md §3).
+"""Parameter and FLOP counts under the paper's protocol (Tables 5 and 6; docs/design.md#counting-protocol).
 
 The paper counted with MMSegmentation 0.x's tool: parameters of the whole model *including* the
 auxiliary head and the classifier that the authors' SE-ASPP module carries but never calls; FLOPs as
@@ -68,7 +68,7 @@ def count_params(module: nn.Module | None) -> int:
 
 def unused_authors_params(model: CrossCBAM, num_classes: int) -> int:
     """Parameters of the 1x1 classifier that the authors' SE-ASPP (an MMSeg ``ASPPHead``) owns but
-    never calls (``decode_head.lite_aspp.conv_seg``): MMSeg's counter included it (DESIGN.md §7)."""
+    never calls (``decode_head.lite_aspp.conv_seg``): MMSeg's counter included it (docs/design.md#checkpoint-layout)."""
     head = model.decode_head
     if isinstance(head, CrossCBAMHead) and isinstance(head.context, SEASPP):
         channels = head.context.project.conv.out_channels

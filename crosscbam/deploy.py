@@ -94,7 +94,7 @@ class OnnxModel:
 
 
 class Bf16Model(torch.nn.Module):
-    """A network with bfloat16 weights fed bfloat16 images, as :class:`crosscbam.speed.backends.TorchRunner`
+    """A network with bfloat16 weights fed bfloat16 images, as :class:`crosscbam.speed.pytorch.TorchRunner`
     times ``precision="bf16"``; logits returned in float32."""
 
     def __init__(self, model: torch.nn.Module) -> None:
@@ -129,7 +129,8 @@ def deployment(checkpoint: str | Path, variant: str, dataset: str, root: str | P
     from crosscbam.models.weights import load_model
     from crosscbam.provenance import provenance
     from crosscbam.speed import openvino
-    from crosscbam.speed.backends import OnnxRuntimeRunner, TorchRunner
+    from crosscbam.speed.onnxruntime import OnnxRuntimeRunner
+    from crosscbam.speed.pytorch import TorchRunner
     from crosscbam.speed.load import machine_load
     from crosscbam.speed.timing import time_interleaved
 

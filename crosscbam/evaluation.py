@@ -1,4 +1,4 @@
-"""Evaluation under the paper's protocol (Sec. 4.1-4.2, DESIGN.md §4).
+"""Evaluation under the paper's protocol (Sec. 4.1-4.2, docs/design.md#evaluation-protocol).
 
 * :func:`evaluate`: run a checkpoint on a split. The image is resized to the evaluation size
   (Cityscapes "Seg50" = 512x1024, "Seg75" = 768x1536; CamVid 720x960), the logits are upsampled

@@ -1,5 +1,5 @@
 """ONNX export, the first step of the paper's inference pipeline (Sec. 4.2, "Inference Settings":
-PyTorch -> ONNX -> TensorRT; DESIGN.md §6).
+PyTorch -> ONNX -> TensorRT; docs/design.md#speed-protocol).
 
 The exported graph takes one ``(1, 3, H, W)`` float32 image named ``image`` and returns ``logits``,
 ``(1, classes, H, W)``: the eval-mode forward pass, final bilinear resize included. It is a single

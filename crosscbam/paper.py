@@ -1,4 +1,6 @@
-"""The paper's published numbers (Tables 1-6) and its reference list, read from ``paper_values.yaml``.
+"""The paper's published numbers (Tables 1-6) and its reference list, read from ``paper_values.yaml``,
+joined with the specification of the tables we reproduce (:mod:`crosscbam.tables`: which network of
+ours each row is).
 
 These values are claims to compare against; nothing in this package reports them as ours.
 """
@@ -12,20 +14,14 @@ from typing import TYPE_CHECKING
 import yaml
 
 from crosscbam.errors import InputError
+from crosscbam.tables import SPEED_REFERENCE_PREFIX, SPEED_TABLES, TABLES, row_label, row_networks
+from crosscbam.variants import get_variant, is_paper_model, weights_of
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Tables whose rows we reproduce (ours next to the paper's).
-TABLES = ("table2", "table3", "table4", "table5", "table6")
 #: Table 1 (the STDC layout) is a design table: the claims audit reads it, nothing reproduces it.
 ALL_TABLES = ("table1", *TABLES)
-#: The dataset behind each table's mIoU (Table 3 is CamVid, Sec. 4.3; the rest Cityscapes).
-TABLE_DATASETS = {"table2": "cityscapes", "table3": "camvid", "table4": "cityscapes", "table5": "cityscapes", "table6": "cityscapes"}
-#: The comparison tables: their rows of other methods that we build are timed beside ours in one run.
-SPEED_TABLES = ("table2", "table3")
-#: The paper's rows of the model every speed ratio of a comparison table is taken to.
-SPEED_REFERENCE_PREFIX = "Cross-CBAM-M"
 
 
 @cache
@@ -34,21 +30,56 @@ def _load() -> dict:
         return yaml.safe_load(handle)
 
 
+def _rows(name: str) -> list[dict]:
+    """The paper's rows of table ``name``; a row we build gets ``variant`` (the paper's own model: the
+    network of ours that is the row) or ``network`` (another method's row: the STDC-Seg or rival we build)."""
+    if name not in ALL_TABLES:
+        raise InputError(f"unknown table {name!r}; expected one of {', '.join(ALL_TABLES)}")
+    if name not in TABLES:  # Table 1: no row is a network
+        return [dict(row) for row in _load()[name]["rows"]]
+    networks = row_networks(name)
+    return [_with_network(row, networks.get(row_label(name, row))) for row in _load()[name]["rows"]]
+
+
+def _with_network(row: dict, network: str | None) -> dict:
+    if network is None:
+        return dict(row)
+    return {**row, ("variant" if is_paper_model(network) else "network"): network}
+
+
 def paper_table(name: str) -> pd.DataFrame:
     """One paper table as a DataFrame (one row per paper row, in the paper's order).
 
-    A ``variant`` column names the crosscbam model for rows we build, and is empty otherwise.
+    A ``variant`` column names the crosscbam model for rows of the paper's own models that we build, a
+    ``network`` column the network we build for another method's row; both are empty otherwise.
     """
-    if name not in ALL_TABLES:
-        raise InputError(f"unknown table {name!r}; expected one of {', '.join(ALL_TABLES)}")
     import pandas as pd  # here, not above: the speed protocol reads the paper's rows without pandas (tools/gpu/check)
 
-    table = _load()[name]
-    frame = pd.DataFrame(table["rows"])
+    frame = pd.DataFrame(_rows(name))
     for column in ("variant", "network"):
         if column not in frame:
             frame[column] = None
-    return frame[table["columns"] + ["variant", "network"]]
+    return frame[_load()[name]["columns"] + ["variant", "network"]]
+
+
+def _spelling(label: object) -> str:
+    return "".join(str(label).split()).lower()
+
+
+def rows_not_in_paper(name: str) -> list[dict]:
+    """Rows of ours only: networks that name a row label of table ``name`` that the paper's table lacks
+    (e.g. another SE-ASPP dilation of Table 5), shaped like :func:`paper_table`'s rows, the paper's
+    values ``None``. A label spelt like one of the paper's (but for spaces and case) is a typo: refused."""
+    paper = {_spelling(row_label(name, row)): row_label(name, row) for row in _load()[name]["rows"]}
+    rows = []
+    for label, network in row_networks(name).items():
+        if label in paper.values():
+            continue
+        if _spelling(label) in paper:
+            raise InputError(f"{network}: {name} row {label!r} is not the paper's {paper[_spelling(label)]!r} (crosscbam/variants.py)")
+        row = {column: None for column in _load()[name]["columns"]} | {TABLES[name].label[0]: label, "variant": None, "network": None}
+        rows.append(_with_network(row, network))
+    return rows
 
 
 def caption(name: str) -> str:
@@ -65,11 +96,9 @@ def paper_speed(variant: str, reference: str, size: tuple[int, int]) -> dict | N
     Table 2 is the one source of the paper's speed ratios: Table 5/6 repeat M1 with 241.1 / 240.9 FPS,
     but only Table 2 times M1 next to STDC-Seg in the same table.
     """
-    from crosscbam.variants import get_variant, weights_of
-
     network = weights_of(variant)
     resolution = f"{size[0]}x{size[1]}"
-    for table in ("table2", "table3"):
+    for table in SPEED_TABLES:
         rows = paper_table(table)
         if "resolution" in rows:
             rows = rows[rows["resolution"] == resolution]
@@ -109,6 +138,17 @@ def row_size(table: str, row: dict) -> tuple[int, int]:
     return int(height), int(width)
 
 
+def evaluation_size(network: str, dataset: str) -> tuple[int, int]:
+    """The input (H, W) ``network`` is evaluated at on ``dataset``: its variant's paper size, except that
+    another method's network (STDC-Seg, a rival) is evaluated as the row of a table of ``dataset`` that
+    gives every row one input (Table 3: CamVid's 720x960, Sec. 4.2-4.3), at that input."""
+    if not is_paper_model(network):
+        for table, spec in TABLES.items():
+            if spec.dataset == dataset and "resolution" in _load()[table]:
+                return row_size(table, {})
+    return tuple(get_variant(network).eval_size)
+
+
 def speed_rows(table: str) -> list[dict]:
     """The rows of comparison ``table`` that a network of this package times, in the paper's order.
 
@@ -120,8 +160,8 @@ def speed_rows(table: str) -> list[dict]:
     if table not in SPEED_TABLES:
         raise InputError(f"{table} is not a comparison table; expected one of {', '.join(SPEED_TABLES)}")
     rows = [
-        {"row": row["model"], "network": row_network(row), "size": row_size(table, row), "fps": row.get("fps")}
-        for row in _load()[table]["rows"]
+        {"row": row_label(table, row), "network": row_network(row), "size": row_size(table, row), "fps": row.get("fps")}
+        for row in _rows(table)
         if row_network(row)
     ]
     references = [r for r in rows if r["row"].startswith(SPEED_REFERENCE_PREFIX)]

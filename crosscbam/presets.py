@@ -41,6 +41,15 @@ def _read(path: Path) -> dict:
     return config
 
 
+def default_preset(path: str | Path | None = None) -> str:
+    """The configuration's ``preset:``: what the workflow and ``crosscbam train`` use when none is named."""
+    source = config_path(path)
+    name = _read(source).get("preset")
+    if not isinstance(name, str):
+        raise ConfigError(f"configuration {source} names no default `preset:`; add one (e.g. preset: smoke) or pass --preset")
+    return name
+
+
 def preset_names(path: str | Path | None = None) -> list[str]:
     """The presets the configuration defines."""
     return list(_read(config_path(path))["presets"])

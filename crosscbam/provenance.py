@@ -13,8 +13,11 @@ from importlib import metadata
 from pathlib import Path
 
 from crosscbam.machine import RECORDED_FLAGS, available_cores, cpu_flags, cpu_name
+from crosscbam.speed.backends import BACKEND_LIBRARIES
 
-LIBRARIES = ("torch", "fvcore", "onnx", "onnxruntime", "openvino", "tensorrt", "numpy")
+#: The libraries that shape our numbers: the network's, the counter's and the exporter's, then every
+#: inference backend's (by name), then numpy's.
+LIBRARIES = tuple(dict.fromkeys(("torch", "fvcore", "onnx", *sorted(BACKEND_LIBRARIES), "numpy")))
 
 
 def git_commit(cwd: str | Path | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Checkpoint loading against a fabricated MMSeg state dict written from DESIGN.md §7 (not from our
+"""Checkpoint loading against a fabricated MMSeg state dict written from docs/design.md#checkpoint-layout (not from our
 module names), and a functional re-implementation of the authors' forward pass on its raw keys."""
 
 import pytest
@@ -62,7 +62,7 @@ def mmseg_m1(classes=19):
     return sd
 
 
-# --- the authors' forward pass, written from DESIGN.md §2 on the raw MMSeg keys ----------------
+# --- the authors' forward pass, written from docs/design.md#architecture on the raw MMSeg keys ---
 def cm(sd, x, p, stride=1, dilation=1, groups=1, act=True):
     w = sd[f"{p}.conv.weight"]
     x = F.conv2d(x, w, sd.get(f"{p}.conv.bias"), stride, dilation * (w.shape[-1] // 2), dilation, groups)

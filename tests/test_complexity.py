@@ -5,7 +5,7 @@ from crosscbam.complexity import check_size, measure
 
 def test_m1_matches_the_paper_protocol():
     result = measure("M1")
-    # DESIGN.md §3: 12,213,541 = 11,621,010 (with the unused SE-ASPP classifier) + 592,531 aux.
+    # docs/design.md#counting-protocol: 12,213,541 = 11,621,010 (with the unused SE-ASPP classifier) + 592,531 aux.
     assert result.params == 12_213_541
     assert result.params_aux == 592_531
     assert result.params_inference + result.params_unused_authors == 11_621_010

@@ -42,15 +42,15 @@ def test_a_difference_above_tolerance_fails_in_one_line(tmp_path, monkeypatch):
 
 def test_a_graph_is_trusted_by_its_content_not_its_name(m1_onnx, tmp_path):
     """fps --onnx-dir reads <NAME>_<H>x<W>.onnx: another network's graph under M1's name is refused."""
-    from crosscbam.speed.fps import measure_fps
+    from crosscbam.speed.fps import TimingOptions, measure_fps
 
     _, path = m1_onnx
     assert len(export.read_onnx_identity(path, "M1", (64, 128))) == 64  # the sha256 the FPS record keeps
     wrong = tmp_path / "STDC1-Seg_64x128.onnx"
     wrong.write_bytes(path.read_bytes())  # M1's graph under the reference's name
     with pytest.raises(ValueError, match="holds M1 with input \\(1, 3, 64, 128\\), not STDC1-Seg"):
-        measure_fps("STDC1-Seg", (64, 128), backend="onnxruntime", onnx_dir=tmp_path, reference=None,
-                    warmup=0, min_seconds=0, min_iterations=1, threads=1)
+        measure_fps("STDC1-Seg", (64, 128), TimingOptions(backend="onnxruntime", onnx_dir=tmp_path, warmup=0, min_seconds=0,
+                                                          min_iterations=1, threads=1), reference=None)
     with pytest.raises(ValueError, match="not M1 at \\(1, 3, 32, 64\\)"):
         export.read_onnx_identity(path, "M1", (32, 64))
     garbage = tmp_path / "M1_64x128.onnx"

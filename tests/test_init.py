@@ -1,5 +1,5 @@
 """A fresh network is initialised as the authors' modules initialise themselves (MMCV ConvModule,
-MMSeg conv_seg; DESIGN §4): expected values computed from those rules, not from our code."""
+MMSeg conv_seg; docs/design.md#initialisation): expected values computed from those rules, not from our code."""
 
 from __future__ import annotations
 

@@ -1,15 +1,43 @@
+import re
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
 import crosscbam
 from crosscbam.models import build_model, get_variant, list_variants
+from crosscbam.variants import VARIANTS, Variant
 
-CANONICAL = ["M1", "L1", "M2", "L2", "camvid-M", "camvid-L", "M1-d2-4", "M1-d3-5", "M1-d1-3-5", "M1-d2-4-6",
-             "M1-c512", "M1-c128", "M1-baseline", "M1-seaspp", "M1-ccbam", "M1-noaux"]
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_every_canonical_name_is_buildable():
-    assert set(CANONICAL) <= set(list_variants())
+def readme_variants() -> set[str]:
+    """The names of the README's variant table (`-seaspp` after `camvid-M-baseline` is `camvid-M-seaspp`)."""
+    section = README.read_text(encoding="utf-8").split("### Variants", 1)[1]
+    table = re.search(r"^\|.*?(?=\n[^|])", section, flags=re.MULTILINE | re.DOTALL).group()
+    names = set()
+    for cell in re.findall(r"^\| (`.*?) \|", table, flags=re.MULTILINE):
+        first, *others = re.findall(r"`([^`]+)`", cell)
+        names |= {first} | {first.rsplit("-", 1)[0] + name if name.startswith("-") else name for name in others}
+    return names
+
+
+def test_the_readme_lists_every_variant():
+    assert readme_variants() == set(VARIANTS), "README.md, Variants: the table lists crosscbam/variants.py's VARIANTS"
+
+
+def test_the_authors_check_takes_every_dilation_variant_from_variants(monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("authors_check", README.parent / "tools" / "authors_code" / "check.py")
+    check = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, check)  # its dataclasses look their module up there
+    spec.loader.exec_module(check)
+    monkeypatch.setitem(VARIANTS, "M1-d4-8", Variant(dilations=(4, 8)))
+    networks = check.config_networks()
+    assert [n.ours for n in networks] == ["M1", "L1", "M1-d2-4", "M1-d3-5", "M1-d1-3-5", "M1-d2-4-6", "M1-d4-8"]
+    assert networks[-1].dilations == (4, 8) and networks[1].stdc_type == "STDCNet2"
 
 
 @pytest.mark.parametrize("name", list_variants())

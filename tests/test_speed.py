@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from crosscbam.reports.speed import fps_table, fps_view
-from crosscbam.speed import backends, roofline
-from crosscbam.speed.backends import OnnxRuntimeRunner, TorchRunner, select_backend
+from crosscbam.speed import backends, roofline, tensorrt
+from crosscbam.speed.backend import RunnerSpec, resolve_device
+from crosscbam.speed.backends import check_backend_precision, select_backend
+from crosscbam.speed.pytorch import TorchRunner
 from crosscbam.speed.records import read_fps_record
 from crosscbam.speed.timing import summarize, time_runner
 
@@ -80,14 +82,24 @@ def test_statistics():
         time_runner(FakeDevice(), warmup=-1)
 
 
+def _with_tensorrt(monkeypatch, reason):
+    """The list of backends with TensorRT's availability replaced by ``reason``."""
+    from dataclasses import replace
+
+    monkeypatch.setattr(backends, "BACKENDS", tuple(replace(b, unavailable_reason=lambda: reason) if b.name == "tensorrt" else b
+                                                    for b in backends.BACKENDS))
+
+
 def test_explicit_backends_are_checked_and_auto_measures_those_that_run_here(monkeypatch):
-    monkeypatch.setattr(backends, "tensorrt_unavailable_reason", lambda: "no CUDA device visible to PyTorch")
+    _with_tensorrt(monkeypatch, "no CUDA device visible to PyTorch")
     with pytest.raises(ValueError, match="backend tensorrt cannot run here: no CUDA device"):
         select_backend("tensorrt")
     assert backends.auto_candidates("fp32") == ["onnxruntime", "openvino", "torch"]
     assert backends.auto_candidates("bf16") == ["torch"]  # the fp32-graph backends run fp32 only
-    monkeypatch.setattr(backends, "tensorrt_unavailable_reason", lambda: None)
+    _with_tensorrt(monkeypatch, None)
     assert backends.auto_candidates("fp16")[0] == "tensorrt" and select_backend("tensorrt") == backends.BackendChoice("tensorrt", "tensorrt")
+    with pytest.raises(ValueError, match="unknown backend 'tensorrtx'; expected auto or one of tensorrt, onnxruntime, openvino, torch"):
+        select_backend("tensorrtx")
 
 
 def test_auto_picks_the_backend_measured_fastest_not_a_fixed_order(monkeypatch):
@@ -99,9 +111,9 @@ def test_auto_picks_the_backend_measured_fastest_not_a_fixed_order(monkeypatch):
     made = fps._runner
 
     def slowed(slow):
-        def runner(name, size, backend, *args):
-            made_runner, digest = made(name, size, backend, *args)
-            if backend == slow:
+        def runner(name, size, options, *args):
+            made_runner, digest = made(name, size, options, *args)
+            if options.backend == slow:
                 run = made_runner.run
                 made_runner.run = lambda: (time.sleep(0.2), run())
             return made_runner, digest
@@ -110,17 +122,19 @@ def test_auto_picks_the_backend_measured_fastest_not_a_fixed_order(monkeypatch):
     monkeypatch.setattr(fps, "auto_candidates", lambda precision: ["onnxruntime", "torch"])
     for slow, expected in (("onnxruntime", "torch"), ("torch", "onnxruntime")):
         monkeypatch.setattr(fps, "_runner", slowed(slow))
-        choice = fps.fastest_backend("STDC1-Seg", (32, 64), "fp32", 1, "cpu")
+        choice = fps.fastest_backend("STDC1-Seg", (32, 64), fps.TimingOptions(threads=1, device="cpu"))
         assert choice.backend == expected and choice.requested == "auto", choice
         assert choice.fallback.startswith(f"auto: the fastest backend measured here (STDC1-Seg 32x64 fp32, FPS: {expected} ")
 
 
-def test_without_cuda_tensorrt_is_unavailable():
+def test_without_cuda_tensorrt_is_unavailable(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    assert "no CUDA device" in backends.tensorrt_unavailable_reason()
+    assert "no CUDA device" in tensorrt.unavailable_reason()
     with pytest.raises(ValueError, match="no CUDA device"):
-        backends.resolve_device("cuda")
+        resolve_device("cuda")
+    with pytest.raises(ValueError, match="backend tensorrt needs a CUDA device"):
+        tensorrt.BACKEND.runner(RunnerSpec("M1", (64, 64), "fp32", 1, "cuda", onnx=tmp_path / "M1_64x64.onnx"))
 
 
 def test_torch_runner_runs_at_the_requested_precision():
@@ -132,9 +146,42 @@ def test_torch_runner_runs_at_the_requested_precision():
     assert runner.info()["threads"] == 1
 
 
-def test_onnxruntime_runner_refuses_reduced_precision(tmp_path):
-    with pytest.raises(ValueError, match="fp32 graph; fp16"):
-        OnnxRuntimeRunner(tmp_path / "missing.onnx", precision="fp16")
+def test_a_precision_a_backend_does_not_run_is_refused_naming_those_that_do():
+    for name in ("onnxruntime", "openvino"):
+        with pytest.raises(ValueError, match=f"{name} runs the exported fp32 graph; fp16 is measured with --backend tensorrt or torch"):
+            check_backend_precision(name, "fp16")
+    with pytest.raises(ValueError, match="unknown precision 'fp8'; expected one of fp32, fp16, bf16"):
+        check_backend_precision("torch", "fp8")
+    check_backend_precision("tensorrt", "bf16")
+
+
+def test_every_reader_of_backends_reads_the_one_list():
+    """A backend is its module and one entry of BACKENDS: the command line's choices, the workflow's names,
+    the library versions every record carries and the speed table's versions column follow the list."""
+    from crosscbam.cli import build_parser
+    from crosscbam.provenance import LIBRARIES
+    from crosscbam.reports.speed import fps_row
+
+    parser = build_parser()
+    for backend in backends.BACKENDS:
+        args = parser.parse_args(["fps", "M1", "--backend", backend.name])
+        assert args.backend == backend.name and set(backend.libraries) <= set(LIBRARIES)
+        versions = {library: "9.9" for library in backend.libraries}
+        record = {**fake_record("M1", 5.0, 6.0), "backend": backend.name}
+        record["provenance"] = {**record["provenance"], "backend_versions": {**versions, "threads": 2}}
+        assert fps_row(record)["versions"] == ", ".join(f"{library} 9.9" for library in backend.libraries)
+    assert set(backends.PRECISIONS) == {p for b in backends.BACKENDS for p in b.precisions}
+
+
+def test_listing_the_backends_imports_none_of_their_libraries():
+    """The workflow and the command line's parser read the list: no torch, no backend library, until used."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from crosscbam.speed.backends import BACKENDS; [b.name for b in BACKENDS]; "
+            "sys.exit(sorted(m for m in ('torch', 'onnxruntime', 'openvino', 'tensorrt') if m in sys.modules) or None)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
 
 
 def test_theoretical_cpu_peak_from_flags(monkeypatch):

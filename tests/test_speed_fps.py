@@ -12,7 +12,7 @@ from crosscbam.cli import main
 from crosscbam.models import build_model
 from crosscbam.models.stdc_seg import AttentionRefinementModule, STDCSegHead
 from crosscbam.paper import paper_speed
-from crosscbam.speed.fps import measure_fps
+from crosscbam.speed.fps import TimingOptions, measure_fps
 from crosscbam.variants import speed_reference as reference_for
 
 FAST = dict(warmup=1, min_seconds=0.0, min_iterations=2, threads=1)
@@ -48,7 +48,7 @@ def test_paper_ratios_come_from_the_paper_tables():
 
 @pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
 def test_measure_fps_times_the_model_and_its_reference(backend):
-    record = measure_fps("M1", (64, 64), backend=backend, device="cpu", **FAST)
+    record = measure_fps("M1", (64, 64), TimingOptions(backend=backend, device="cpu", **FAST))
     assert record["backend"] == backend and record["fallback"] is None and record["precision"] == "fp32"
     assert record["timing"]["iterations"] >= 2 and record["timing"]["warmup"] == 1 and record["fps"] > 0
     assert record["reference"]["model"] == "STDC1-Seg" and record["fps_ratio"] == pytest.approx(record["fps"] / record["reference"]["fps"])
@@ -58,6 +58,37 @@ def test_measure_fps_times_the_model_and_its_reference(backend):
     assert record["roofline"]["macs"] > 0 and 0 < record["roofline"]["fraction_measured"]
     load = provenance["load"]  # the machine's load while timing, for the reports to judge
     assert load["wall_s"] > 0 and load["cpu_s_ours"] > 0 and load["others_cores"] >= 0 and len(load["loadavg_before"]) == 3
+
+
+def test_a_new_backend_is_one_backend_object_in_the_list(monkeypatch):
+    """What adding a backend takes: a Backend (here one timing PyTorch eager under another name) and an entry in
+    BACKENDS; explicit choice, auto's candidates and the record then follow."""
+    from dataclasses import replace
+
+    from crosscbam.speed import backends, pytorch
+
+    built = []
+    eager = replace(pytorch.BACKEND, name="eager-copy", precisions=("fp32",), device=lambda asked: "cpu",
+                    runner=lambda spec: built.append(spec) or pytorch.BACKEND.runner(spec))
+    monkeypatch.setattr(backends, "BACKENDS", (*backends.BACKENDS, eager))
+    assert "eager-copy" in backends.auto_candidates("fp32") and "eager-copy" not in backends.auto_candidates("bf16")
+    record = measure_fps("M1", (32, 64), TimingOptions(backend="eager-copy", **FAST))
+    assert record["backend"] == "eager-copy" and record["onnx_sha256"] is None and record["reference"]["model"] == "STDC1-Seg"
+    assert [(spec.network, spec.size, spec.device, spec.threads) for spec in built] == [("M1", (32, 64), "cpu", 1), ("STDC1-Seg", (32, 64), "cpu", 1)]
+    with pytest.raises(ValueError, match="eager-copy runs fp32; bf16 is measured with --backend tensorrt or torch"):
+        measure_fps("M1", (32, 64), TimingOptions(backend="eager-copy", precision="bf16", **FAST))
+
+
+def test_the_command_line_builds_the_timing_options_once_with_the_protocols_defaults():
+    from crosscbam.cli import build_parser
+    from crosscbam.speed.cli import _options
+
+    parser = build_parser()
+    assert _options(parser.parse_args(["fps", "M1"])) == _options(parser.parse_args(["fps-group", "M1"])) == TimingOptions()
+    args = parser.parse_args(["fps-group", "--table", "table2", "--backend", "torch", "--precision", "bf16", "--warmup", "2",
+                              "--min-seconds", "0.5", "--min-iterations", "3", "--threads", "4", "--device", "cpu",
+                              "--onnx-dir", "onnx", "--engine-cache", "engines"])
+    assert _options(args) == TimingOptions("torch", "bf16", 2, 0.5, 3, 4, "cpu", "onnx", "engines")
 
 
 def test_fps_cli_auto_times_every_backend_here_and_records_the_choice(tmp_path):

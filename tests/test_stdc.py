@@ -6,7 +6,7 @@ from crosscbam.models.stdc import STDCModule, stdc_net
 
 @pytest.mark.parametrize("name, params", [("stdc1", 5_318_304), ("stdc2", 9_348_768)])
 def test_backbone_parameter_count_matches_the_mmseg_layout(name, params):
-    # DESIGN.md §2 gives the exact counts of the MMSeg layout (fusion 'cat', no final conv).
+    # docs/design.md#backbone gives the exact counts of the MMSeg layout (fusion 'cat', no final conv).
     assert sum(p.numel() for p in stdc_net(name).parameters()) == params
 
 

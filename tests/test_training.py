@@ -209,6 +209,44 @@ def test_presets_have_one_home_the_configuration_file(tmp_path):
         make_config("M1", "cityscapes", "-", "-", preset="tiny", config_file=str(config))
 
 
+def test_the_default_preset_is_the_configurations_own(tmp_path):
+    """No preset named: the configuration's `preset:` (its one home), not a default written in the code."""
+    from crosscbam.errors import ConfigError
+
+    config = tmp_path / "config.yaml"
+    config.write_text("preset: tiny\npresets:\n  tiny:\n    train:\n      recipe:\n        cityscapes: {iterations: 3}\n")
+    tiny = make_config("M1", "cityscapes", "-", "-", config_file=str(config))
+    assert tiny.preset == "tiny" and tiny.iterations == 3
+    config.write_text("presets:\n  tiny:\n    train:\n      recipe:\n        cityscapes: {iterations: 3}\n")
+    with pytest.raises(ConfigError, match="names no default `preset:`"):
+        make_config("M1", "cityscapes", "-", "-", config_file=str(config))
+
+
+def test_settings_from_the_workflow_arrive_once_typed_and_give_the_presets_run(tmp_path):
+    """The workflow passes a job's resolved settings as one JSON object (`--settings`), not stringified
+    `--set`s parsed back: the run is the same as the preset's own recipe (same config hash), integers
+    written for float fields do not change it, and a bad object is a one-line error."""
+    from crosscbam.errors import ConfigError
+    from crosscbam.presets import recipe
+
+    preset = make_config("camvid-M", "camvid", "-", "-", preset="cpu", seed=1)
+    passed = json.loads(json.dumps(recipe("cpu", "camvid")))  # as the workflow's JSON carries it: lists, not tuples
+    from_settings = make_config("camvid-M", "camvid", "-", "-", preset="cpu", seed=1, settings=passed)
+    assert from_settings == preset and from_settings.config_hash() == preset.config_hash()
+    as_ints = make_config("camvid-M", "camvid", "-", "-", preset="cpu", seed=1, settings={**passed, "scale_range": [1, 2]})
+    assert as_ints.scale_range == (1.0, 2.0) and as_ints.config_hash() == make_config(
+        "camvid-M", "camvid", "-", "-", preset="cpu", seed=1, settings={**passed, "scale_range": [1.0, 2.0]}).config_hash()
+    with pytest.raises(ConfigError, match="--settings sets unknown training fields iteration"):
+        make_config("camvid-M", "camvid", "-", "-", preset="cpu", settings={"iteration": 3})
+    command = [sys.executable, "-m", "crosscbam", "train", "--variant", "M1", "--dataset", "cityscapes", "--data-root", "-",
+               "--out", str(tmp_path / "out"), "--print-config"]
+    printed = subprocess.run([*command, "--settings", '{"iterations": 7, "crop_size": [64, 128]}'], capture_output=True,
+                             text=True, cwd=REPO, check=True)
+    assert json.loads(printed.stdout)["iterations"] == 7 and json.loads(printed.stdout)["crop_size"] == [64, 128]
+    bad = subprocess.run([*command, "--settings", "iterations=7"], capture_output=True, text=True, cwd=REPO)
+    assert bad.returncode != 0 and "--settings is not JSON" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
 def test_a_second_trainer_on_the_same_out_fails_at_once_naming_the_holder(tmp_path):
     from crosscbam.errors import CrossCBAMError
     from crosscbam.io import exclusive_lock
@@ -373,3 +411,17 @@ def test_channels_last_is_the_same_fp32_training_within_float_tolerance(tmp_path
     # SGD carries the rounding on and amplifies it (0.4 % by the sixth step in one CI run): the first three
     assert runs["true"][:3] == pytest.approx(runs["false"][:3], rel=2e-3)
     assert tiny_config(tmp_path / "a", channels_last="true").config_hash() != tiny_config(tmp_path / "a").config_hash()
+
+
+def test_compile_is_the_same_fp32_training_within_float_tolerance(tmp_path):
+    """torch.compile of the forward (and so its backward): fused kernels, the same FP32 maths; the first
+    losses equal the eager run's to rounding, the weights are saved without the compile wrapper, and the
+    setting is part of the run's identity."""
+    runs = {}
+    for compiled in ("false", "true"):
+        final = train(tiny_config(tmp_path / compiled, iterations=3, compile=compiled), dataset=BlobDataset(), num_classes=2)
+        runs[compiled] = [json.loads(line)["loss"] for line in (tmp_path / compiled / "metrics.jsonl").read_text().splitlines()]
+        assert not any(key.startswith("_orig_mod.") for key in weights(final))
+    assert runs["true"][0] == pytest.approx(runs["false"][0], rel=1e-5)
+    assert runs["true"] == pytest.approx(runs["false"], rel=2e-3)
+    assert tiny_config(tmp_path / "a", compile="true").config_hash() != tiny_config(tmp_path / "a").config_hash()

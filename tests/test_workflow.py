@@ -72,7 +72,7 @@ def test_the_whole_smoke_dag_at_toy_sizes(tmp_path):
 
 def test_parsing_the_workflow_imports_no_torch():
     """The Snakefile's helpers read variants, datasets and paper tables without torch (fast `-n`)."""
-    code = ("import sys, crosscbam.variants, crosscbam.data, crosscbam.paper, crosscbam.reports.ablation, crosscbam.speed.timing; "
+    code = ("import sys, crosscbam.variants, crosscbam.data, crosscbam.paper, crosscbam.reports.ablation, crosscbam.speed.backends; "
             "sys.exit('torch' in sys.modules)")  # what workflow/rules/common.smk imports
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
@@ -110,7 +110,7 @@ def test_rivals_listed_in_the_experiments_are_trained_and_shown_under_the_same_r
     run = snakemake(tmp_path, "-n", "-p", "reports/table3.csv", "--configfile", str(config), "--config", "preset=full")
     assert run.returncode == 0, run.stderr[-3000:]
     train = [job for job in run.stdout.split("rule train:")[1:] if "variant=DDRNet-23-slim" in job]
-    assert len(train) == 3 and "--set iterations=10000" in train[0] and "--set train_split=trainval" in train[0]
+    assert len(train) == 3 and '"iterations": 10000' in train[0] and '"train_split": "trainval"' in train[0]
     evaluate = [job for job in run.stdout.split("rule evaluate:")[1:] if "variant=DDRNet-23-slim" in job][0]
     assert "--size 720 960" in evaluate
     assert "results/full/eval/camvid/DDRNet-23-slim.json" in run.stdout.split("rule paper_table:")[1]

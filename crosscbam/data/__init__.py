@@ -1,4 +1,4 @@
-"""Datasets of the paper (Sec. 4.1): Cityscapes and CamVid, real or synthetic (DESIGN §5).
+"""Datasets of the paper (Sec. 4.1): Cityscapes and CamVid, real or synthetic (docs/design.md#data).
 
 ``DATASETS`` holds each dataset's facts (classes, official colours, splits); ``build_dataset`` returns a
 PyTorch dataset over a prepared tree. The tree comes from ``crosscbam data prepare`` (real archives) or

@@ -1,4 +1,4 @@
-"""Safe extraction of the dataset archives (zip for Cityscapes, gzip'd tar for CamVid; DESIGN §5).
+"""Safe extraction of the dataset archives (zip for Cityscapes, gzip'd tar for CamVid; docs/design.md#data).
 
 The caller names the archive type and the file's first bytes must match it (a tar renamed ``.zip`` is
 refused). The real archives hold only regular files and directories, so every other member (symbolic and

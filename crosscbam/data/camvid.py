@@ -1,4 +1,4 @@
-"""CamVid at 960x720 (paper Sec. 4.1; DESIGN §5): the fast.ai archive, the 11-class protocol, preparation.
+"""CamVid at 960x720 (paper Sec. 4.1; docs/design.md#camvid): the fast.ai archive, the 11-class protocol, preparation.
 
 Raw layout (fast.ai ``camvid.tgz``): ``camvid/images/<stem>.png`` (RGB 960x720),
 ``camvid/labels/<stem>_P.png`` (index of the 32 classes listed in ``camvid/codes.txt``), ``valid.txt``.

@@ -1,4 +1,4 @@
-"""Cityscapes (paper Sec. 4.1; DESIGN §5): layout, trainId creation with cityscapesscripts, preparation.
+"""Cityscapes (paper Sec. 4.1; docs/design.md#cityscapes): layout, trainId creation with cityscapesscripts, preparation.
 
 The extracted tree is the official one::
 
@@ -26,7 +26,7 @@ from tqdm import tqdm
 from crosscbam.data.errors import DataError
 from crosscbam.data.info import SPLITS, DatasetInfo, Samples
 
-#: The two archives of the paper's fine-annotation protocol and their server package IDs (DESIGN §5).
+#: The two archives of the paper's fine-annotation protocol and their server package IDs (docs/design.md#cityscapes).
 PACKAGES = {"gtFine_trainvaltest.zip": 1, "leftImg8bit_trainvaltest.zip": 3}
 SPLIT_SIZES = {"train": 2975, "val": 500, "test": 1525}
 IMAGE_SUFFIX = "_leftImg8bit.png"

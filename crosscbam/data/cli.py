@@ -1,4 +1,4 @@
-"""``crosscbam data ...``: download, prepare, synthesise and check the datasets (DESIGN §5).
+"""``crosscbam data ...``: download, prepare, synthesise and check the datasets (docs/design.md#data).
 
     crosscbam data download {cityscapes,camvid} --out DIR [--base-url URL --allow-http] [--source segnet]
     crosscbam data prepare  {cityscapes,camvid} --out DIR [--archive PATH ...] [--splits DIR]

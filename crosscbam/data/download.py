@@ -1,4 +1,4 @@
-"""Downloads: resumable HTTP with progress bars and checksums, and the Cityscapes login (DESIGN §5).
+"""Downloads: resumable HTTP with progress bars and checksums, and the Cityscapes login (docs/design.md#cityscapes).
 
 A download is written to ``<name>.part`` and renamed to ``<name>`` only after its size and MD5 are
 verified, so a file with the final name is always complete. An interrupted download keeps its ``.part``

@@ -11,4 +11,4 @@ class DataError(CrossCBAMError, ValueError):
 
 
 class MissingCredentials(DataError):
-    """The Cityscapes download needs a login and none was found (DESIGN §5)."""
+    """The Cityscapes download needs a login and none was found (docs/design.md#cityscapes)."""

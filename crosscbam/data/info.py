@@ -16,7 +16,7 @@ Samples = list[tuple[Path, "Path | None"]]
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Facts of one dataset (paper Sec. 4.1, DESIGN §5).
+    """Facts of one dataset (paper Sec. 4.1, docs/design.md#data).
 
     Args:
         name: the name used in configs, CLI and reports.

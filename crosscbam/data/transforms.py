@@ -1,11 +1,11 @@
-"""The authors' augmentations (Sec. 4.2; their MMSeg 0.23 pipeline, DESIGN §4): random resize, random
+"""The authors' augmentations (Sec. 4.2; their MMSeg 0.23 pipeline, docs/design.md#augmentation): random resize, random
 crop (with MMSeg's ``cat_max_ratio`` retry) padded with ignore, horizontal flip, photometric distortion.
 
 Both transforms take an RGB ``uint8`` image ``(H, W, 3)``, a ``uint8`` label ``(H, W)`` and a
 ``numpy.random.Generator``, and return ``(image float32 (3, h, w) ImageNet-normalised, label int64)``.
 
 The train transform follows MMSegmentation's pipeline (Resize with ``ratio_range``, RandomCrop,
-RandomFlip, PhotoMetricDistortion, Normalize, Pad; DESIGN §4): with ``r ~ U(scale_range)`` the image
+RandomFlip, PhotoMetricDistortion, Normalize, Pad; docs/design.md#augmentation): with ``r ~ U(scale_range)`` the image
 is resized by ``min(int(r * base_long) / long, int(r * base_short) / short)`` (mmcv's keep-ratio
 rescale; bilinear, OpenCV's half-pixel convention, no antialiasing, as ``cv2.resize``); labels nearest. The crop offset is redrawn, up to 10 times, while one class covers ``cat_max_ratio`` or
 more of the crop's labelled pixels or fewer than two classes are present (MMSeg's ``RandomCrop``).
@@ -136,7 +136,7 @@ class TrainTransform:
     Args:
         crop_size: ``(h, w)`` of the output (paper: 512x1024 Cityscapes, 720x960 CamVid).
         scale_range: ``(lo, hi)`` of the random resize ratio (authors' effective config: (0.5, 2.0);
-            the paper's text: [0.125, 0.5]; DESIGN §4).
+            the paper's text: [0.125, 0.5]; docs/design.md#augmentation).
         base_size: ``(h, w)`` the ratio is relative to (MMSeg ``img_scale``, keep-ratio); ``None``: the image.
         cat_max_ratio: redraw a crop where one class covers this share of the labelled pixels or more;
             1.0 disables the retry.

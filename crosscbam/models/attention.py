@@ -1,6 +1,6 @@
 """Channel and spatial attention of CCBAM (paper Sec. 3.2, Eq. 3 / Fig. 4 and Eq. 4 / Fig. 5).
 
-As in the authors' code (DESIGN.md §2), every conv carries a bias and a ReLU, including the last
+As in the authors' code (docs/design.md#attention), every conv carries a bias and a ReLU, including the last
 conv before the sigmoid; the spatial attention uses a 1x1 conv where CBAM used 7x7.
 """
 

@@ -67,7 +67,7 @@ class CrossCBAMHead(nn.Module):
     ``x = CCBAM(low=s3', high=up(x'))`` at 1/8 with ``min(C, 256)`` channels; a 1x1 ConvBlock to
     ``out_channels`` when the width differs; classifier. A 1x1 ConvBlock (BN, ReLU) projects any
     input whose width differs from its fusion's: for C = 256 that is s4 (512 -> 256), the authors'
-    layout; C = 512 and C = 128 follow DESIGN.md §2.
+    layout; C = 512 and C = 128 follow docs/design.md#decode-heads.
 
     Args:
         in_channels: channels of s3, s4, s5.

@@ -1,5 +1,5 @@
 """Initialisation of a freshly built network as the authors' modules initialise themselves
-(MMCV 1.x, DESIGN.md §4; cited in ``crosscbam/authors_code.yaml``, ``recipe.init_*``).
+(MMCV 1.x, docs/design.md#initialisation; cited in ``crosscbam/authors_code.yaml``, ``recipe.init_*``).
 
 * every :class:`~crosscbam.models.layers.ConvBlock` (MMCV's ``ConvModule``): conv weight Kaiming
   normal, fan-out, ReLU gain; conv bias 0; BatchNorm weight 1, bias 0;

@@ -1,4 +1,4 @@
-"""Shared building block: the "ConvModule" of the authors' MMSegmentation code (DESIGN.md §2).
+"""Shared building block: the "ConvModule" of the authors' MMSegmentation code (docs/design.md#conventions).
 
 Conv2d, then BatchNorm2d when ``norm`` is set, then ReLU when ``act`` is set. A conv followed by a
 norm carries no bias; a conv without a norm carries one. The sub-module names (``conv``, ``bn``)
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-#: BatchNorm epsilon of the authors' configuration (DESIGN.md §2).
+#: BatchNorm epsilon of the authors' configuration (docs/design.md#conventions).
 BN_EPS = 1e-3
 
 

@@ -1,6 +1,6 @@
 """SE-ASPP, squeeze-and-excitation atrous spatial pyramid pooling (paper Sec. 3.3, Fig. 6).
 
-Authors' code semantics (DESIGN.md §2), which differ from the text: the atrous branches have a bias
+Authors' code semantics (docs/design.md#se-aspp), which differ from the text: the atrous branches have a bias
 and a ReLU but no BatchNorm, and the excitation ends in a ReLU, not a sigmoid.
 """
 

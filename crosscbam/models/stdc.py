@@ -1,7 +1,7 @@
 """STDC backbones (paper Sec. 3.1, Eq. 1, Fig. 2, Table 1; Fan et al., CVPR 2021).
 
 Layout of MMSegmentation's ``STDCNet`` with ``fusion_type='cat'`` and no final 1024-channel conv
-(DESIGN.md §2): a two-conv stem, then three stages of STDC modules with 256, 512 and 1024 output
+(docs/design.md#backbone): a two-conv stem, then three stages of STDC modules with 256, 512 and 1024 output
 channels. The module names follow MMSegmentation's (``stages.{i}.{j}.layers.{k}``, ``downsample``)
 so that its ImageNet checkpoints load without renaming.
 """

@@ -1,5 +1,5 @@
 """STDC-Seg, the same-run speed reference of Table 2 (Fan et al., "Rethinking BiSeNet For Real-time
-Semantic Segmentation", CVPR 2021; paper Sec. 4.2, DESIGN.md §6).
+Semantic Segmentation", CVPR 2021; paper Sec. 4.2, docs/design.md#stdc-seg-reference).
 
 The inference network as MMSegmentation's ``STDCContextPathNet`` + ``FCNHead`` builds it for its
 ``stdc1``/``stdc2`` Cityscapes configs; written here from those facts:

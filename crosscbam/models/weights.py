@@ -1,5 +1,5 @@
 """Weights into models: the one way to load a checkpoint for inference (:func:`load_model`, used by
-evaluate, predict, export and fps), for both our trained checkpoints and MMSegmentation's (DESIGN.md §7).
+evaluate, predict, export and fps), for both our trained checkpoints and MMSegmentation's (docs/design.md#checkpoint-layout).
 
 Our checkpoints (``final.pth``/``last.pth``, written by training) are ``{"model": state dict,
 "variant": name, "num_classes": n, ...}``. Two MMSegmentation kinds are recognised:

@@ -21,6 +21,7 @@ from crosscbam.reports.claims import finding_sentence
 from crosscbam.reports.markdown import COMPACT_GROUPS, compact_view
 from crosscbam.reports.speed import fps_view
 from crosscbam.reports.verdicts import NOT_BUILT
+from crosscbam.tables import TABLES
 
 PAGE_WIDTH_PX = 1400
 #: A column whose longest cell is longer than this many characters wraps (numbers and short words stay on one line).
@@ -252,19 +253,20 @@ def summary_items(frames: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
             f"inconsistent, {verdicts['ambiguous']} ambiguous (true under one reading only); {verdicts['not checkable']} not checkable.",
             *[finding_sentence(row) for row in claims.to_dict("records") if row["verdict"] == "inconsistent"],
         ]
-    complexity = []
-    for name in ("table5", "table6"):
+    complexity, counted = [], []
+    for name in TABLES:
         frame = frames.get(name)
         if frame is not None and "complexity_verdict" in frame:
+            counted.append(name[5:])
             words = Counter(str(v).split(":")[0] for v in frame["complexity_verdict"].dropna())
             complexity.append(f"Table {name[5:]} params and FLOPs: {_counted(words)}.")
             for row in frame.to_dict("records"):
                 if str(row.get("complexity_verdict", "")).startswith("inconsistent"):
                     complexity.append(f"Table {name[5:]} {row.get('variant')}: {row['complexity_verdict']}.")
     if complexity:
-        out["Complexity (parameters, FLOPs) against Tables 5 and 6"] = complexity
+        out[f"Complexity (parameters, FLOPs) against Table{'s' * (len(counted) > 1)} {' and '.join(counted)}"] = complexity
     reproduced: dict[str, tuple[Counter, list[str]]] = {}
-    for name in ("table2", "table3", "table4", "table5", "table6"):
+    for name in TABLES:
         frame = frames.get(name)
         if frame is None:
             continue

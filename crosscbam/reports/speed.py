@@ -9,6 +9,7 @@ import pandas as pd
 
 from crosscbam.paper import paper_speed
 from crosscbam.reports.verdicts import DECIMALS, NOT_COMPARABLE
+from crosscbam.speed.backends import BACKEND_LIBRARIES
 from crosscbam.speed.timing import NOISY_CV, ratio_interval, ratio_noisy
 from crosscbam.variants import get_variant
 
@@ -161,7 +162,7 @@ def fps_row(record: dict) -> dict:
         "roofline_fraction_theoretical": _fps_rounded(roof.get("fraction_theoretical"), 3),
         "device": provenance.get("device"),
         "threads": provenance.get("threads"),
-        "versions": ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("torch", "onnxruntime", "openvino", "tensorrt")),
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items() if k in BACKEND_LIBRARIES),
         "fallback": record.get("fallback"),
         "load_others_cores": load.get("others_cores"),
         "timed_under_load": under_load(record),

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, caption, paper_table, row_network, row_size, speed_rows
+from crosscbam.paper import caption, evaluation_size, paper_table, row_network, row_size, rows_not_in_paper, speed_rows
 from crosscbam.records import by_kind, record_kind
 from crosscbam.reports.speed import fps_unusable, group_entry, group_ratio, group_unusable, ratio_columns
 from crosscbam.reports.verdicts import (COMPLEXITY_TOLERANCE, DECIMALS, FPS_RATIO_TOLERANCE, MIOU_TOLERANCE_POINTS, NOT_APPLICABLE,
                                         NOT_BUILT, NOT_COMPARABLE, accuracy_comparable)
 from crosscbam.speed.timing import NOISY_CV
+from crosscbam.tables import SPEED_TABLES, TABLES
 from crosscbam.variants import get_variant, speed_reference
+
+#: The paper column of a row of ours that the paper's table does not have.
+NOT_IN_PAPER = "not in the paper"
 
 
 def _provenance(preset: str, data: str, record: dict, backend: str) -> str:
@@ -34,17 +38,19 @@ def _complexity_columns(row: dict, record: dict | None, preset: str) -> dict:
         paper = row[metric]
         out[metric] = None if ours is None else round(ours, DECIMALS[metric])
         out[f"{metric}_paper"] = paper
-        out[f"{metric}_delta"] = None if ours is None else round(ours - paper, DECIMALS[metric])
+        out[f"{metric}_delta"] = None if ours is None or paper is None else round(ours - paper, DECIMALS[metric])
     if record is None:
         out["complexity_verdict"] = NOT_BUILT if row.get("variant") is None else "missing result"
         return out
     out["params_inference_m"] = round(record["params_inference"] / 1e6, DECIMALS["params_m"])
     parts, consistent = [], True
     for metric, tolerance in COMPLEXITY_TOLERANCE.items():
+        if row[metric] is None:
+            continue
         relative = (record[metric] - row[metric]) / row[metric]
         consistent &= abs(relative) <= tolerance
         parts.append(f"{metric} {relative:+.2%} (tol. {tolerance:.1%})")
-    out["complexity_verdict"] = ("consistent" if consistent else "inconsistent") + ": " + ", ".join(parts)
+    out["complexity_verdict"] = (("consistent" if consistent else "inconsistent") + ": " + ", ".join(parts)) if parts else "no paper value"
     _, _, height, width = record["input"]
     libraries = record["provenance"].get("libraries", {})
     out["complexity_protocol"] = (
@@ -84,16 +90,18 @@ def _pick_fps(fps_records: list[dict], model: str, size: tuple[int, int]) -> dic
 
 
 def compile_table(table: str, records: list[dict], preset: str) -> pd.DataFrame:
-    """One of Tables 2-6: one row per paper row; ours where we build the model. Tables 2-3 take their
-    speed from same-run group records (the first given is the table's, the others information)."""
+    """One of Tables 2-6: one row per paper row; ours where we build the model, then the rows of ours that
+    the paper's table lacks (:func:`crosscbam.paper.rows_not_in_paper`). Tables 2-3 take their speed from
+    same-run group records (the first given is the table's, the others information)."""
     paper = paper_table(table)
     complexity, evaluation, fps_records, groups = by_kind(records)
-    dataset = TABLE_DATASETS[table]
+    dataset = TABLES[table].dataset
     miou_columns = [c for c in paper.columns if c.startswith("miou")]
     key_columns = [c for c in paper.columns if c not in ("variant", "network", "fps", *miou_columns, *COMPLEXITY_TOLERANCE)]
     speed = {row["row"]: row for row in speed_rows(table)} if table in SPEED_TABLES else {}
+    ours_only = rows_not_in_paper(table)
     rows = []
-    for paper_row in paper.to_dict("records"):
+    for index, paper_row in enumerate(paper.to_dict("records") + ours_only):
         variant = paper_row["variant"] if isinstance(paper_row["variant"], str) else None
         network = row_network(paper_row)
         row = {column: paper_row[column] for column in key_columns}
@@ -114,13 +122,17 @@ def compile_table(table: str, records: list[dict], preset: str) -> pd.DataFrame:
         if "gflops" in paper.columns:
             row.update(_complexity_columns(paper_row, complexity.get(variant) if variant else None, preset))
         row["preset"] = preset
+        if index >= len(paper):
+            row.update({column: NOT_IN_PAPER for column in row if column.endswith("_paper") and column != "fps_reference_paper"},
+                       source=f"ours only: {NOT_IN_PAPER}")
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def _evaluated_at_row_size(table: str, paper_row: dict, network: str) -> bool:
-    """Whether a rival's one evaluation (at its network's input; CamVid: every Table 3 row's) is this row's."""
-    return table == "table3" or row_size(table, paper_row) == tuple(get_variant(network).eval_size)
+    """Whether another method's one evaluation (STDC-Seg, a rival: at its network's input; CamVid: every
+    Table 3 row's) is this row's."""
+    return row_size(table, paper_row) == evaluation_size(network, TABLES[table].dataset)
 
 
 def _fps_row(table, paper_row, variant, fps_records, preset) -> dict:

@@ -11,7 +11,8 @@ import sys
 from crosscbam.arguments import pixels
 from crosscbam.errors import InputError
 from crosscbam.io import write_json
-from crosscbam.speed.timing import BACKENDS, MIN_ITERATIONS, MIN_SECONDS, PRECISIONS, WARMUP
+from crosscbam.speed.backends import BACKEND_NAMES, PRECISIONS
+from crosscbam.speed.timing import MIN_ITERATIONS, MIN_SECONDS, WARMUP
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -28,24 +29,21 @@ def _export(args: argparse.Namespace) -> None:
     )
 
 
+def _options(args: argparse.Namespace):
+    """The :class:`~crosscbam.speed.fps.TimingOptions` of ``fps`` or ``fps-group`` (:func:`_timing_options`
+    names each option's destination as its field)."""
+    from dataclasses import fields
+
+    from crosscbam.speed.fps import TimingOptions
+
+    return TimingOptions(**{field.name: getattr(args, field.name) for field in fields(TimingOptions)})
+
+
 def _fps(args: argparse.Namespace) -> None:
     from crosscbam.speed.fps import measure_fps
 
-    record = measure_fps(
-        args.name,
-        args.size,
-        backend=args.backend,
-        precision=args.precision,
-        warmup=args.warmup,
-        min_seconds=args.min_seconds,
-        min_iterations=args.min_iterations,
-        threads=args.threads,
-        device=args.device,
-        onnx_dir=args.onnx_dir,
-        engine_cache=args.engine_cache,
-        checkpoint=args.checkpoint,
-        reference=None if args.reference == "none" else args.reference,
-    )
+    record = measure_fps(args.name, args.size, _options(args), checkpoint=args.checkpoint,
+                         reference=None if args.reference == "none" else args.reference)
     if args.json:
         write_json(record, args.json)
     if record["fallback"]:
@@ -88,10 +86,7 @@ def _fps_group(args: argparse.Namespace) -> None:
     from crosscbam.speed.fps import measure_group
 
     entries = _group_entries(args.names or None, args.size, args.table, args.scale)
-    record = measure_group(entries, backend=args.backend, precision=args.precision, warmup=args.warmup,
-                           min_seconds=args.min_seconds, min_iterations=args.min_iterations, threads=args.threads,
-                           device=args.device, onnx_dir=args.onnx_dir, engine_cache=args.engine_cache,
-                           table=args.table, scale=args.scale)
+    record = measure_group(entries, _options(args), table=args.table, scale=args.scale)
     if args.json:
         write_json(record, args.json)
     if record["fallback"]:
@@ -105,8 +100,9 @@ def _fps_group(args: argparse.Namespace) -> None:
 
 
 def _timing_options(parser: argparse.ArgumentParser) -> None:
-    """Backend, precision, timing loop, device and output options of `fps` and `fps-group`."""
-    parser.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="auto: the fastest that runs here, measured on the first network (about a second each)")
+    """Backend, precision, timing loop, device and output options of `fps` and `fps-group` (all but --json
+    are the fields of :class:`~crosscbam.speed.fps.TimingOptions`)."""
+    parser.add_argument("--backend", choices=("auto", *BACKEND_NAMES), default="auto", help="auto: the fastest that runs here, measured on the first network (about a second each)")
     parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32, as the paper's peers")
     parser.add_argument("--warmup", type=int, default=WARMUP, help=f"untimed passes first (default {WARMUP})")
     parser.add_argument("--min-seconds", type=float, default=MIN_SECONDS, help=f"time each network at least this long (default {MIN_SECONDS:g})")

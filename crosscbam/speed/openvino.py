@@ -11,12 +11,16 @@ worker): it runs in processes of its own (``crosscbam deploy``, ``crosscbam fps`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from crosscbam.errors import InputError
 from crosscbam.io import atomic_path
+from crosscbam.speed.backend import Backend, package_missing
+
+if TYPE_CHECKING:
+    import torch
 
 #: OpenVINO's own settings for one-image latency; inference precision pinned so that "fp32" means FP32
 #: (OpenVINO would otherwise run bf16 on a CPU with native bf16).
@@ -66,8 +70,6 @@ class OpenVinoRunner:
     """OpenVINO CPU inference of one model on one random batch-1 input, for
     :func:`crosscbam.speed.timing.time_interleaved` (the input is set once, so a pass times inference alone)."""
 
-    name = "openvino"
-
     def __init__(self, path: str | Path, size: tuple[int, int], threads: int | None = None) -> None:
         self.compiled = compile_model(path, threads)
         self.request = self.compiled.create_infer_request()
@@ -95,6 +97,8 @@ class OpenVinoModel:
         self.compiled = compile_model(path, threads)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        import torch
+
         return torch.from_numpy(np.asarray(self.compiled(image.numpy())[0]))
 
     def eval(self) -> OpenVinoModel:
@@ -102,3 +106,22 @@ class OpenVinoModel:
 
     def train(self, mode: bool = True) -> OpenVinoModel:
         return self
+
+
+def _device(asked: str | None) -> str:
+    if asked == "cuda":
+        raise InputError("the openvino backend runs on the CPU here; use --device cpu")
+    return "cpu"
+
+
+#: The exported FP32 graph on the CPU (:data:`LATENCY_CONFIG` pins FP32 inference).
+BACKEND = Backend(
+    name="openvino",
+    libraries=("openvino",),
+    precisions=("fp32",),
+    runs_onnx=True,
+    needs_gpu=False,
+    unavailable_reason=lambda: package_missing("openvino"),
+    device=_device,
+    runner=lambda spec: OpenVinoRunner(spec.onnx, spec.size, spec.threads),
+)

@@ -1,6 +1,6 @@
 """Compute roofline of the speed protocol: the FPS a device could reach if every multiply-add of
 the model ran at the device's peak rate (``peak MAC/s / model MACs``), and the fraction of it a
-backend reaches. FLOPs are the paper's multiply-adds (:mod:`crosscbam.complexity`, DESIGN.md §3).
+backend reaches. FLOPs are the paper's multiply-adds (:mod:`crosscbam.complexity`, docs/design.md#counting-protocol).
 
 Two peaks are recorded:
 
@@ -18,7 +18,7 @@ from functools import cache
 import torch
 
 from crosscbam.machine import cpu_flags, cpu_ghz
-from crosscbam.speed.backends import TORCH_DTYPES
+from crosscbam.speed.pytorch import torch_dtype
 
 #: FP32 multiply-adds per cycle per core, by the widest vector extension (two FMA pipes).
 FMA_LANES_FP32 = (("avx512f", 32), ("fma", 16), ("avx", 8), ("sse2", 4))
@@ -49,7 +49,7 @@ def theoretical_cpu_peak(threads: int, precision: str = "fp32") -> tuple[float |
 @cache
 def measured_gemm_peak(device: str, precision: str, threads: int, size: int = 2048, seconds: float = 1.0) -> float:
     """Best multiply-add rate of ``size``-square matrix products on ``device`` (MAC/s)."""
-    dtype = TORCH_DTYPES[precision]
+    dtype = torch_dtype(precision)
     previous = torch.get_num_threads()
     if device == "cpu":
         torch.set_num_threads(threads)

@@ -5,24 +5,24 @@ An engine is built from the exported ONNX graph, FP32 by default as the paper's 
 Engines are cached on disk under a key made of the ONNX file's hash, the TensorRT version, the
 device name and the precision, so a second run on the same GPU reuses the engine.
 
-``tensorrt`` is imported lazily (``pip install -e .[gpu]``); the engine builder takes the module as
-an argument so that its cache logic is testable without a GPU.
+``tensorrt`` and torch are imported lazily (``pip install -e .[gpu]``); the engine builder takes the
+module as an argument so that its cache logic is testable without a GPU.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import os
 import re
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-import torch
 
 from crosscbam.errors import InputError
-from crosscbam.speed.backends import check_precision
+from crosscbam.speed.backend import Backend, RunnerSpec
 
 #: Builder workspace limit.
 WORKSPACE_BYTES = 1 << 30
@@ -67,7 +67,7 @@ def build_engine(trt: ModuleType, onnx_path: str | Path, precision: str, workspa
         ValueError: one line, when the parser rejects the graph, the GPU lacks the precision, or
             the build fails.
     """
-    check_precision(precision)
+    BACKEND.check_precision(precision)
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network = builder.create_network(_network_flags(trt))
@@ -120,9 +120,9 @@ class TensorRTRunner:
         device_index: CUDA device.
     """
 
-    name = "tensorrt"
-
     def __init__(self, onnx_path: str | Path, precision: str = "fp32", cache_dir: str | Path = DEFAULT_CACHE, device_index: int = 0) -> None:
+        import torch
+
         if not torch.cuda.is_available():
             raise InputError("backend tensorrt needs a CUDA device, and PyTorch sees none")
         trt = import_tensorrt()
@@ -166,3 +166,31 @@ class TensorRTRunner:
             "tf32": False,
             "device": self.device_name,
         }
+
+
+def unavailable_reason() -> str | None:
+    """Why TensorRT cannot run here (``None`` when it can): no CUDA device, or no ``tensorrt``."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return "no CUDA device visible to PyTorch"
+    if importlib.util.find_spec("tensorrt") is None:
+        return "the tensorrt package is not installed (pip install -e .[gpu])"
+    return None
+
+
+def _runner(spec: RunnerSpec) -> TensorRTRunner:
+    return TensorRTRunner(spec.onnx, spec.precision, spec.engine_cache or DEFAULT_CACHE)
+
+
+#: The paper's backend: the exported graph as an engine, on CUDA.
+BACKEND = Backend(
+    name="tensorrt",
+    libraries=("tensorrt",),
+    precisions=("fp32", "fp16", "bf16"),
+    runs_onnx=True,
+    needs_gpu=True,
+    unavailable_reason=unavailable_reason,
+    device=lambda asked: "cuda",
+    runner=_runner,
+)

@@ -97,9 +97,6 @@ def summarize(latencies_s: list[float], total_s: float, warmup: int, min_seconds
     )
 
 
-#: Backends, in the order ``auto`` prefers them (TensorRT is the paper's), and precisions.
-BACKENDS: tuple[str, ...] = ("tensorrt", "onnxruntime", "openvino", "torch")
-PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
 #: The protocol's defaults (the CLI's and the library's; the workflow's presets set their own values).
 WARMUP = 10
 MIN_SECONDS = 3.0

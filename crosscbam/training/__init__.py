@@ -1,4 +1,4 @@
-"""Training under the authors' protocol (Sec. 4.2, DESIGN.md §4): config, loss, schedule, loop, checkpoints.
+"""Training under the authors' protocol (Sec. 4.2, docs/design.md#training-protocol): config, loss, schedule, loop, checkpoints.
 
 Names are imported on first use, so that the command line (``crosscbam.training.cli``) loads no torch
 until a command needs it.

@@ -15,13 +15,29 @@ from crosscbam.io import write_json
 def _train(args: argparse.Namespace) -> None:
     from crosscbam.training import make_config, train
 
-    config = make_config(args.variant, args.dataset, args.data_root, args.out, args.preset, args.seed, args.set, args.config_file)
+    settings = _settings(args.settings) if args.settings is not None else None
+    config = make_config(args.variant, args.dataset, args.data_root, args.out, args.preset, args.seed, args.set, args.config_file,
+                         settings)
     if args.print_config:
         print(json.dumps({**dataclasses.asdict(config), "config_hash": config.config_hash()}, indent=2, default=list))
         return
     started = time.perf_counter()
     final = train(config)
     print(f"{final} (config {config.config_hash()}, {time.perf_counter() - started:.1f} s this call)")
+
+
+def _settings(text: str) -> dict:
+    """--settings: a JSON object of TrainConfig fields (the workflow's resolved recipe, typed as in the YAML)."""
+    from crosscbam.errors import ConfigError
+
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--settings is not JSON ({error.msg} at character {error.pos}); pass an object such as "
+                          "'{\"iterations\": 2000}'") from None
+    if not isinstance(settings, dict):
+        raise ConfigError(f"--settings must be a JSON object of training fields, got {type(settings).__name__}")
+    return settings
 
 
 def _evaluate(args: argparse.Namespace) -> None:
@@ -55,8 +71,10 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
     train.add_argument("--data-root", required=True)
     train.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final.pth)")
-    train.add_argument("--preset", default="smoke", help="a preset of the configuration (smoke, full, ...)")
+    train.add_argument("--preset", help="a preset of the configuration (smoke, cpu, full, ...; default: its `preset:`)")
     train.add_argument("--config-file", help="configuration holding the presets (default: $CROSSCBAM_CONFIG, else the repository's config/config.yaml)")
+    train.add_argument("--settings", metavar="JSON", help="the preset's resolved training settings as one JSON object, used "
+                       "instead of reading the preset's recipe from the configuration (what the workflow passes)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value (repeatable)")
     train.add_argument("--print-config", action="store_true", help="print the resolved configuration as JSON and exit")

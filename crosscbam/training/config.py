@@ -1,4 +1,4 @@
-"""Training configuration: the authors' recipe (Sec. 4.2 read through their config, DESIGN.md §4)
+"""Training configuration: the authors' recipe (Sec. 4.2 read through their config, docs/design.md#training-protocol)
 as the :class:`TrainConfig` defaults; each preset's departures from it live in ``config/config.yaml``
 (``presets.<name>.train.recipe.<dataset>``, read by :mod:`crosscbam.presets`).
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, fields
 
 from crosscbam.errors import ConfigError
 from crosscbam.models.layers import BN_EPS
-from crosscbam.presets import recipe
+from crosscbam.presets import default_preset, recipe
 
 #: Fields that do not change what is trained (excluded from the config hash).
 NON_SEMANTIC = ("out", "data_root", "workers", "log_every", "checkpoint_every", "progress", "val_every")
@@ -46,7 +46,8 @@ class TrainConfig:
     dataset: str
     data_root: str
     out: str
-    preset: str = "smoke"
+    # The preset whose recipe departs from these defaults (None: the authors' recipe as it stands).
+    preset: str | None = None
     seed: int = 0
     train_split: str = "train"
     iterations: int = 100
@@ -75,6 +76,9 @@ class TrainConfig:
     # NHWC tensors and weights: the same FP32 maths in another memory layout (1.06x on a 2-core AVX-512
     # CPU for camvid-M, benchmarks/train_step.py); losses equal eager NCHW within float tolerance.
     channels_last: bool = False
+    # torch.compile of the training forward (its backward follows): the same FP32 maths with fused
+    # element-wise kernels, losses equal eager within float tolerance; minutes of compilation per start.
+    compile: bool = False
     checkpoint_every: int = 50
     log_every: int = 10
     # val mIoU (whole images at their own size) every this many iterations, logged for the training
@@ -168,23 +172,29 @@ def _convert(name: str, text: str, current: object) -> object:
 
 
 def _coerce(name: str, value: object) -> object:
-    """A value from YAML (lists for tuples) as the field's type, or a one-line error naming the field."""
+    """A value from YAML or JSON (lists for tuples) as the field's type: tuples of floats stay floats
+    when written as integers, so the run's config (and its hash) does not depend on how it was written."""
     kind = str(next(f.type for f in fields(TrainConfig) if f.name == name))
-    if "tuple" in kind and isinstance(value, list):
-        return tuple(value)
+    if "tuple" in kind and isinstance(value, (list, tuple)):
+        return tuple(float(v) for v in value) if "float" in kind else tuple(value)
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
     return value
 
 
-def make_config(variant: str, dataset: str, data_root: str, out: str, preset: str = "smoke", seed: int = 0,
-                overrides: list[str] | None = None, config_file: str | None = None) -> TrainConfig:
-    """A validated config: the authors' recipe (the dataclass defaults), the preset's departures from it
-    (``presets.<preset>.train.recipe.<dataset>`` of ``config/config.yaml``, :mod:`crosscbam.presets`),
-    then ``key=value`` overrides."""
+def make_config(variant: str, dataset: str, data_root: str, out: str, preset: str | None = None, seed: int = 0,
+                overrides: list[str] | None = None, config_file: str | None = None, settings: dict | None = None) -> TrainConfig:
+    """A validated config: the authors' recipe (the dataclass defaults), the preset's departures from it,
+    then ``key=value`` overrides. The departures are ``settings`` where given (the workflow resolves them
+    once and passes them typed), else ``presets.<preset>.train.recipe.<dataset>`` of the configuration
+    (:mod:`crosscbam.presets`); ``preset`` defaults to the configuration's ``preset:``."""
     settable = [f.name for f in fields(TrainConfig) if f.name not in ("variant", "dataset", "data_root", "out", "preset", "extra")]
-    values = recipe(preset, dataset, config_file)
+    preset = preset or default_preset(config_file)
+    values = dict(settings) if settings is not None else recipe(preset, dataset, config_file)
     unknown = sorted(set(values) - set(settable))
     if unknown:
-        raise ConfigError(f"preset {preset!r} ({dataset}) sets unknown training fields {', '.join(unknown)}; "
+        source = "--settings" if settings is not None else f"preset {preset!r} ({dataset})"
+        raise ConfigError(f"{source} sets unknown training fields {', '.join(unknown)}; "
                           f"expected some of {', '.join(settable)}")
     config = TrainConfig(variant=variant, dataset=dataset, data_root=data_root, out=out, preset=preset, seed=seed,
                          **{key: _coerce(key, value) for key, value in values.items()})

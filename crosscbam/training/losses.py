@@ -1,4 +1,4 @@
-"""The training loss the paper's numbers were trained with (Sec. 3.4; authors' config, DESIGN.md §4).
+"""The training loss the paper's numbers were trained with (Sec. 3.4; authors' config, docs/design.md#loss).
 
 The paper writes ``Loss = alpha * CE + (1 - alpha) * FL`` and says alpha balances the *main* and the
 *auxiliary* loss. The authors' config (``crosscbam/authors_code.yaml``, ``recipe.loss_*``) puts

@@ -1,5 +1,5 @@
 """Learning-rate schedule of Sec. 4.2: 'poly' decay with power 0.9 down to a floor, after a linear
-warm-up (MMSegmentation's STDC configs warm up for 1000 iterations from 0.1x; DESIGN.md §4)."""
+warm-up (MMSegmentation's STDC configs warm up for 1000 iterations from 0.1x; docs/design.md#optimiser-and-schedule)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ requested backbone and dilations), records the per-tensor statistics of ``init_w
 gives every parameter and every BatchNorm statistic random values, and records on a random batch:
 the decode head's and the auxiliary head's raw logits (``forward="full"``: the decode head built
 with the commented-out config's channels and inputs and wired as the commented-out '#channels-256'
-forward of ``cross_cbam_bisenet.py``, DESIGN.md §2; ``"live"``: the live config and forward), and the sum of both heads' ``losses()`` on random labels.
+forward of ``cross_cbam_bisenet.py``, docs/design.md#decode-heads; ``"live"``: the live config and forward), and the sum of both heads' ``losses()`` on random labels.
 With ``augment`` samples it also runs their effective training pipeline on them. Only torch, numpy,
 mmcv and the fork are imported here; nothing from crosscbam.
 """
@@ -68,7 +68,7 @@ def augment(package: Path, samples: list[dict]) -> list[dict]:
 
 
 def full_decode(head, features):
-    """The full Cross-CBAM decoder with the authors' modules (DESIGN.md §2, C = 256)."""
+    """The full Cross-CBAM decoder with the authors' modules (docs/design.md#decode-heads, C = 256)."""
     from mmseg.ops import resize
 
     s3, s4, s5 = features[-3:]

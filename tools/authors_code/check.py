@@ -26,7 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -41,6 +41,7 @@ from crosscbam.data.transforms import TrainTransform, denormalize  # noqa: E402
 from crosscbam.models import build_model  # noqa: E402
 from crosscbam.models.weights import load_mmseg_checkpoint  # noqa: E402
 from crosscbam.training import PaperLoss, make_config  # noqa: E402
+from crosscbam.variants import VARIANTS, Variant, weights_of  # noqa: E402
 
 DEFAULT_ENV = Path(os.environ.get("AUTHORS_ENV", Path.home() / ".cache" / "crosscbam-authors"))
 LOGIT_TOLERANCE = 1e-4  # max |ours - theirs| / max |theirs|, float32 through ~30 layers
@@ -68,13 +69,23 @@ class Network:
     unused: tuple[str, ...] = _UNUSED_FULL
 
 
+#: The fork's backbone of each of ours (``stdc_type`` of its config).
+STDC_TYPES = {"stdc1": "STDCNet1", "stdc2": "STDCNet2"}
+
+
+def config_networks() -> tuple[Network, ...]:
+    """The networks the fork's Cityscapes config builds by its backbone and dilations alone (the full
+    Cross-CBAM decoder at 256 channels, with the auxiliary head): every such variant of ours, once per
+    set of weights (M2 is M1), so that a new Table 5 dilation is checked without being listed here."""
+    default = Variant()
+    return tuple(Network(name, stdc_type=STDC_TYPES[variant.backbone], dilations=variant.dilations)
+                 for name, variant in VARIANTS.items()
+                 if variant == replace(default, backbone=variant.backbone, dilations=variant.dilations, eval_size=variant.eval_size)
+                 and weights_of(name) == name)
+
+
 NETWORKS = (
-    Network("M1"),
-    Network("L1", stdc_type="STDCNet2"),
-    Network("M1-d2-4", dilations=(2, 4)),
-    Network("M1-d3-5", dilations=(3, 5)),
-    Network("M1-d1-3-5", dilations=(1, 3, 5)),
-    Network("M1-d2-4-6", dilations=(2, 4, 6)),
+    *config_networks(),
     Network("M1-noaux", unused=_UNUSED_FULL + ("auxiliary_head.",)),
     Network("M1-seaspp", forward="live", unused=_UNUSED_LIVE + ("auxiliary_head.",)),
 )

@@ -29,7 +29,7 @@ import torch
 from crosscbam.models import build_model, get_variant
 from crosscbam.paper import speed_group
 from crosscbam.provenance import provenance
-from crosscbam.speed.backends import TorchRunner
+from crosscbam.speed.pytorch import TorchRunner
 from crosscbam.speed.timing import time_interleaved
 from crosscbam.training import PaperLoss
 

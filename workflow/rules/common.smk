@@ -1,15 +1,17 @@
 # Everything the rules share: config validation, the preset's settings, paths, and the functions
 # that turn the config's experiments into targets. The rule files (one per stage) hold rules only.
 # Only torch-free modules are imported here, so that parsing the workflow (snakemake -n) is fast.
+import json
 import shlex
 
 from snakemake.utils import validate
 
 from crosscbam.reports.ablation import STEPS as ABLATION_STEPS
 from crosscbam.data import DATASETS, camvid_segnet
-from crosscbam.paper import SPEED_TABLES, TABLE_DATASETS, TABLES, paper_table, row_network, speed_group
-from crosscbam.speed.timing import BACKENDS, PRECISIONS
-from crosscbam.variants import RIVALS, get_variant, list_variants, speed_reference, weights_of
+from crosscbam.paper import evaluation_size, paper_table, row_network, rows_not_in_paper, speed_group
+from crosscbam.speed.backends import BACKEND_NAMES as BACKENDS, PRECISIONS, get_backend
+from crosscbam.tables import SPEED_TABLES, TABLES
+from crosscbam.variants import get_variant, list_variants, speed_reference, weights_of
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -77,24 +79,11 @@ def experiment_variants(dataset):
     return [v for d, v in experiments() if d == dataset]
 
 
-def _setting(value):
-    """A config value as `crosscbam train --set` reads it."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    return "none" if value is None else str(value)
-
-
-def training_overrides(wildcards):
-    """`--set` of the preset's recipe as Snakemake merged it (so --configfile overlays apply), then the
-    preset's `set`, then the `set` of the experiments that train this network."""
-    network = wildcards.variant
-    items = [f"{key}={_setting(value)}" for key, value in TRAIN["recipe"][wildcards.dataset].items()] + TRAIN["set"]
-    for experiment in experiment_list():
-        if experiment["dataset"] == wildcards.dataset and any(weights_of(v) == network for v in experiment["variants"]):
-            items += experiment.get("set", [])
-    return " ".join(f"--set {shlex.quote(item)}" for item in items)
+def training_settings(wildcards):
+    """The job's training settings, resolved once and passed typed as one JSON object (`crosscbam train
+    --settings`): the preset's recipe for the dataset as Snakemake merged it (so --configfile overlays apply),
+    then the preset's `set`, which applies to every dataset."""
+    return json.dumps({**TRAIN["recipe"][wildcards.dataset], **TRAIN["set"]}, separators=(", ", ": "))
 
 
 def compute_threads():
@@ -139,7 +128,7 @@ def fps_onnx(wildcards):
 
 def group_scale(table):
     """The input scale of a same-run group of `table`: this preset's images against the real ones."""
-    return data_scale(TABLE_DATASETS[table])
+    return data_scale(TABLES[table].dataset)
 
 
 def group_results(table):
@@ -159,8 +148,8 @@ def group_onnx(wildcards):
 
 
 def fps_resources(wildcards):
-    """TensorRT jobs need a GPU (placed by the SLURM profile)."""
-    return 1 if wildcards.backend == "tensorrt" else 0
+    """Jobs of a backend that runs on a GPU only (TensorRT) need one (placed by the SLURM profile)."""
+    return int(get_backend(wildcards.backend).needs_gpu)
 
 
 # --- training and evaluation (train.smk, evaluate.smk) ------------------------------------------
@@ -193,9 +182,9 @@ def data_title(dataset):
 
 
 def eval_size(variant, dataset):
-    """The paper's evaluation size of `variant`, scaled to this preset's images. A rival trained on
-    CamVid is evaluated on the whole 720x960 images, as every Table 3 row (Sec. 4.3)."""
-    size = DATASETS[dataset].image_size if variant in RIVALS and dataset == "camvid" else get_variant(variant).eval_size
+    """The paper's evaluation size of `variant` on `dataset` (crosscbam.paper.evaluation_size: a rival
+    trained on CamVid at 720x960, as every Table 3 row), scaled to this preset's images."""
+    size = evaluation_size(variant, dataset)
     scale = data_scale(dataset)
     return round(size[0] * scale), round(size[1] * scale)
 
@@ -206,10 +195,10 @@ def evaluation(dataset, variant):
 
 # --- reports (report.smk) ------------------------------------------------------------------------
 def table_variants(table):
-    """The networks of a paper table's rows that the experiments run (the others read "not run"): our
-    variants, and the rivals' networks where the config's experiments train them."""
-    run = set(experiment_variants(TABLE_DATASETS[table]))
-    names = [row_network(row) for row in paper_table(table).to_dict("records")]
+    """The networks of a paper table's rows (then of its rows of ours only) that the experiments run (the
+    others read "not run"): our variants, and the rivals' networks where the config's experiments train them."""
+    run = set(experiment_variants(TABLES[table].dataset))
+    names = [row_network(row) for row in paper_table(table).to_dict("records") + rows_not_in_paper(table)]
     return [v for v in dict.fromkeys(names) if v in run]
 
 
@@ -222,7 +211,7 @@ def table_fps(variant):
 def table_inputs(table):
     """Every result a paper table reads: evaluations, and complexity and FPS where the table has them."""
     variants = table_variants(table)
-    files = [evaluation(TABLE_DATASETS[table], v) for v in variants]
+    files = [evaluation(TABLES[table].dataset, v) for v in variants]
     if "gflops" in paper_table(table).columns:
         files += [f"{RESULTS}/complexity/{v}.json" for v in variants]
     if table in SPEED_TABLES:

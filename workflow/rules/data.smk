@@ -1,4 +1,4 @@
-# Datasets (paper Sec. 4.1; DESIGN §5). The smoke preset generates synthetic Cityscapes / CamVid in the
+# Datasets (paper Sec. 4.1; docs/design.md#data). The smoke preset generates synthetic Cityscapes / CamVid in the
 # real layouts; the full preset downloads and prepares the real ones (Cityscapes needs a login:
 # CITYSCAPES_USERNAME / CITYSCAPES_PASSWORD or cityscapesscripts' credentials.json). Archives you
 # downloaded yourself go to data/full/downloads/<dataset>/ under their official names.

@@ -22,7 +22,11 @@ rule paper_table:
 rule claims:
     input:
         f"{PACKAGE}/claims.yaml",
+        f"{PACKAGE}/claim_checks.py",
+        f"{PACKAGE}/claim_arithmetic.py",
         f"{PACKAGE}/paper_values.yaml",
+        f"{PACKAGE}/tables.py",  # with variants.py: which network each paper row is
+        f"{PACKAGE}/variants.py",
         f"{PACKAGE}/authors_code.yaml",
     output:
         csv="reports/claims.csv",

@@ -16,11 +16,11 @@ rule train:
         preset=PRESET,
         root=lambda wildcards: dataset_root(wildcards.dataset),
         out=lambda wildcards, output: os.path.dirname(output.checkpoint),
-        overrides=training_overrides,
+        settings=training_settings,
         launcher=TRAIN["launcher"],
     threads: compute_threads()
     resources:
         gpu=TRAIN["gpus"],
     shell:
         "{params.launcher} train --variant {wildcards.variant} --dataset {wildcards.dataset} --data-root {params.root} "
-        "--out {params.out} --preset {params.preset} --seed {wildcards.seed} {params.overrides} 2> {log}"
+        "--out {params.out} --preset {params.preset} --seed {wildcards.seed} --settings {params.settings:q} 2> {log}"
