@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from crosscbam.tables import TABLES
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "fixtures" / "tiny-smoke.yaml"  # the smoke preset at toy sizes
 
@@ -37,7 +39,7 @@ def test_the_whole_smoke_dag_at_toy_sizes(tmp_path):
     run = snakemake(tmp_path, "--configfile", str(TINY))
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     reports = tmp_path / "reports"
-    for table in ("table2", "table3", "table4", "table5", "table6"):
+    for table in TABLES:
         frame = pd.read_csv(reports / f"{table}.csv")
         ours = frame[frame["source"] == "ours vs paper"]
         assert len(ours) > 0
@@ -46,7 +48,8 @@ def test_the_whole_smoke_dag_at_toy_sizes(tmp_path):
         assert ours[f"{miou}_verdict"].str.startswith("not comparable").all()  # smoke never gets a pass/fail
         if "fps" in frame.columns:
             assert ours[["fps", "fps_ratio", "fps_ratio_paper"]].notna().all().all(), table
-            assert ours["fps_verdict"].str.startswith("not comparable").all()
+            # "not comparable" first, or after "timed under load" where other processes shared the machine
+            assert ours["fps_verdict"].str.contains("not comparable").all()
         if table in ("table2", "table3"):  # every row we build, timed in one run: ours and the rivals
             timed = frame[frame["variant"].notna()]
             assert len(timed) > len(ours) and timed[["fps", "fps_ratio", "gflops", "params_m", "fps_ratio_torch_fp32"]].notna().all().all()
