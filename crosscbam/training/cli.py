@@ -9,6 +9,7 @@ import sys
 import time
 
 from crosscbam.arguments import pixels
+from crosscbam.data import DATASETS
 from crosscbam.io import write_json
 
 
@@ -68,7 +69,7 @@ def _predict(args: argparse.Namespace) -> None:
 def add_subcommands(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("train", help="train a variant (resumes an interrupted run of the same command)")
     train.add_argument("--variant", required=True)
-    train.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
+    train.add_argument("--dataset", required=True, choices=list(DATASETS))
     train.add_argument("--data-root", required=True)
     train.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final.pth)")
     train.add_argument("--preset", help="a preset of the configuration (smoke, cpu, full, ...; default: its `preset:`)")
@@ -82,7 +83,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
 
     evaluate = commands.add_parser("evaluate", help="mIoU of a checkpoint (inference at --size, scored at full resolution)")
     evaluate.add_argument("--checkpoint", required=True)
-    evaluate.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
+    evaluate.add_argument("--dataset", required=True, choices=list(DATASETS))
     evaluate.add_argument("--data-root", required=True)
     evaluate.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="inference size (default: the image's own)")
     evaluate.add_argument("--split", default="val")
@@ -91,7 +92,7 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(func=_evaluate)
 
     score = commands.add_parser("score", help="score a folder of predicted PNGs (Cityscapes labelIds, CamVid class indices)")
-    score.add_argument("--dataset", required=True, choices=["cityscapes", "camvid"])
+    score.add_argument("--dataset", required=True, choices=list(DATASETS))
     score.add_argument("--gt", required=True, help="Cityscapes root (holding gtFine/), or a CamVid root (holding <split>annot/)")
     score.add_argument("--pred", required=True)
     score.add_argument("--split", default="val")
@@ -104,5 +105,5 @@ def add_subcommands(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("--out", required=True)
     predict.add_argument("--size", nargs=2, type=pixels, metavar=("H", "W"), help="inference size (default: the image's own)")
     predict.add_argument("--variant")
-    predict.add_argument("--dataset", choices=["cityscapes", "camvid"], help="default: the checkpoint's")
+    predict.add_argument("--dataset", choices=list(DATASETS), help="default: the checkpoint's")
     predict.set_defaults(func=_predict)

@@ -76,9 +76,6 @@ class TrainConfig:
     # NHWC tensors and weights: the same FP32 maths in another memory layout (1.06x on a 2-core AVX-512
     # CPU for camvid-M, benchmarks/train_step.py); losses equal eager NCHW within float tolerance.
     channels_last: bool = False
-    # torch.compile of the training forward (its backward follows): the same FP32 maths with fused
-    # element-wise kernels, losses equal eager within float tolerance; minutes of compilation per start.
-    compile: bool = False
     checkpoint_every: int = 50
     log_every: int = 10
     # val mIoU (whole images at their own size) every this many iterations, logged for the training

@@ -334,7 +334,6 @@ class Run:
     scaler: torch.amp.GradScaler
     criterion: PaperLoss
     world_size: int
-    forward: nn.Module  # what a step calls: the model, or its torch.compile'd form
     iteration: int = 0
     elapsed: float = 0.0
 
@@ -352,7 +351,7 @@ class Run:
         # scaler needed: bfloat16 has float32's exponent range).
         amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
         with torch.autocast(self.device.type, dtype=amp_dtype, enabled=config.amp):
-            main, aux = self.forward(images)
+            main, aux = self.model(images)
         # the model returns logits already resized to the crop (= label) size; the loss's own resize
         # is then the identity, so this equals the authors' loss on the raw head outputs
         loss, parts = self.criterion(main.float(), None if aux is None else aux.float(), labels)
@@ -417,8 +416,7 @@ def build_run(config: TrainConfig, variant: str, classes: int, local_rank: int, 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: poly_lr(it, **schedule) / config.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=config.amp and device.type == "cuda")
     criterion = PaperLoss(config.main_loss_weight, config.aux_loss_weight, config.focal_gamma, config.focal_alpha)
-    forward = torch.compile(model) if config.compile else model
-    return Run(config, variant, classes, device, layout, model, optimizer, scheduler, scaler, criterion, world_size, forward)
+    return Run(config, variant, classes, device, layout, model, optimizer, scheduler, scaler, criterion, world_size)
 
 
 class Validation:

@@ -23,6 +23,10 @@ def check_names():
         raise ValueError(f"config preset: unknown {config['preset']!r}; expected one of {', '.join(config['presets'])}")
     speed = config["presets"][config["preset"]]["speed"]
     known = {
+        "experiments datasets": (sorted({e["dataset"] for e in experiment_list()}), list(DATASETS)),
+        "data datasets": (config["presets"][config["preset"]]["data"].get("datasets", []), list(DATASETS)),
+        "deploy dataset": ([config["presets"][config["preset"]].get("deploy", {}).get("dataset")] if "deploy" in config["presets"][config["preset"]] else [],
+                           list(DATASETS)),
         "experiments variants": (sorted({v for e in experiment_list() for v in e["variants"]}), list_variants()),
         "speed variants": (speed["variants"], list_variants()),
         "speed tables": (speed["tables"], SPEED_TABLES),
