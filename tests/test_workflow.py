@@ -146,3 +146,14 @@ def test_cpu_preset_runs_on_the_segnet_copy_at_its_own_resolution(tmp_path):
     assert "cityscapes" not in " ".join(line for line in shell.splitlines() if "crosscbam train" in line)
     downloaded = snakemake(tmp_path, "-n", "-p", "--config", "preset=cpu")
     assert "crosscbam data download camvid --source segnet --out data/cpu/camvid" in downloaded.stdout + downloaded.stderr
+
+
+def test_the_bf16_check_trains_camvid_m_with_amp_beside_the_fp32_runs(tmp_path):
+    """config/cpu-bf16.yaml: the cpu preset's recipe and seeds with bf16 autocast on, camvid-M only, in its
+    own folders (results/cpu-bf16), so the FP32 runs of results/cpu are its comparison."""
+    run = snakemake(tmp_path, "-n", "-p", "all", "--configfile", str(REPO / "config" / "cpu-bf16.yaml"),
+                    "--config", f"camvid_copy={tmp_path}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    train = [job for job in run.stdout.split("rule train:")[1:]]
+    assert len(train) == 3 and all('"amp": true' in job and '"iterations": 2000' in job for job in train)
+    assert all("--out results/cpu-bf16/train/camvid/camvid-M/seed" in job for job in train)

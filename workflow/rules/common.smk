@@ -228,8 +228,10 @@ def table_inputs(table):
 def ablation_networks():
     """(dataset, networks) the Fig. 8-style panel shows: Table 4's rows on Cityscapes where the experiments
     run them, else the CamVid ablation networks (crosscbam.reports.ablation.STEPS) the experiments run."""
-    if table_variants("table4") or not ablation_reports():
+    if table_variants("table4"):
         return "cityscapes", table_variants("table4")
+    if not ablation_reports():  # no ablation run: an empty panel on the first experiment's data
+        return qualitative_model()[0], []
     run = set(experiment_variants("camvid"))
     return "camvid", [network for _, network in ABLATION_STEPS["camvid"] if network in run]
 
