@@ -157,3 +157,11 @@ def test_the_bf16_check_trains_camvid_m_with_amp_beside_the_fp32_runs(tmp_path):
     train = [job for job in run.stdout.split("rule train:")[1:]]
     assert len(train) == 3 and all('"amp": true' in job and '"iterations": 2000' in job for job in train)
     assert all("--out results/cpu-bf16/train/camvid/camvid-M/seed" in job for job in train)
+
+
+def test_unlock_works_without_cores_as_snakemake_suggests(tmp_path):
+    """After a killed run Snakemake says to run `snakemake --unlock`; that must not fail on our threads."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--unlock"],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0 and "Unlocked working directory" in run.stdout + run.stderr, run.stderr[-2000:]

@@ -4,6 +4,7 @@
 import json
 import shlex
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from crosscbam.reports.ablation import STEPS as ABLATION_STEPS
@@ -93,7 +94,16 @@ def training_settings(wildcards):
 def compute_threads():
     """Threads of a training, evaluation or FPS job: all cores given with --cores unless the preset
     says otherwise, so that compute jobs run one at a time instead of oversubscribing the machine."""
-    return TRAIN["threads"] or workflow.cores
+    return TRAIN["threads"] or given_cores()
+
+
+def given_cores():
+    """--cores N; 1 where no job runs and none was given (--unlock, --cleanup-metadata), which Snakemake
+    itself suggests without --cores."""
+    try:
+        return workflow.cores
+    except WorkflowError:
+        return 1
 
 
 # --- data (data.smk) ----------------------------------------------------------------------------

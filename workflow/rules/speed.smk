@@ -30,7 +30,7 @@ rule fps:
         f"{TIMES}/fps/{{variant}}_{{h}}x{{w}}.{{backend}}.tsv"
     wildcard_constraints:
         backend="|".join(BACKENDS),
-    threads: lambda wildcards: workflow.cores if workflow.local_exec else SPEED["threads"] or workflow.cores
+    threads: lambda wildcards: given_cores() if workflow.local_exec else SPEED["threads"] or given_cores()
     resources:
         timing=1,
         gpu=fps_resources,
@@ -60,7 +60,7 @@ rule fps_group:
     wildcard_constraints:
         table="|".join(SPEED_TABLES),
         backend="|".join(BACKENDS),
-    threads: lambda wildcards: workflow.cores if workflow.local_exec else SPEED["threads"] or workflow.cores
+    threads: lambda wildcards: given_cores() if workflow.local_exec else SPEED["threads"] or given_cores()
     resources:
         timing=1,
         gpu=fps_resources,
