@@ -177,3 +177,21 @@ def test_synth_cli_and_bad_arguments(tmp_path, capsys):
     with pytest.raises(DataError, match="at least 32x32"):
         synth_cityscapes(tmp_path / "y", {"train": 1, "val": 0, "test": 0}, (16, 16))
     shutil.rmtree(out)
+
+
+def test_a_dataset_the_data_commands_do_not_handle_is_refused_never_given_another_datasets_code(tmp_path, monkeypatch, capsys):
+    """A third name in crosscbam.data.DATASETS reaches the commands' choices; each command without code for
+    it says so in one line and writes nothing (it used to fall through to CamVid's generator)."""
+    monkeypatch.setattr("crosscbam.data.cli.DATASET_NAMES", ("cityscapes", "camvid", "kitti"))
+    out = tmp_path / "kitti"
+    assert main(["data", "synth", "kitti", "--out", str(out), "--n-train", "1", "--n-val", "1", "--size", "48", "96"]) == 2
+    assert main(["data", "prepare", "kitti", "--out", str(out)]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and all("has no code for dataset 'kitti'" in line for line in errors) and not out.exists()
+
+
+def test_bad_data_arguments_are_one_line_errors(tmp_path, capsys):
+    """Wrong combinations of options were plain ValueErrors (a traceback); now one line, exit status 2."""
+    assert main(["data", "prepare", "camvid", "--out", str(tmp_path / "x"), "--from", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "--from applies to --source segnet" in error
