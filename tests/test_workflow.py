@@ -1,6 +1,7 @@
 """End-to-end: the Snakemake DAG slice on the smoke preset, run in a scratch directory."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,13 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2", *args],
         capture_output=True, text=True, env=env,
     )
+
+
+def jobs_of(stdout: str, rule: str) -> list[str]:
+    """The dry run's jobs of one rule, each cut where the next job starts (Snakemake prints jobs in no fixed
+    order, so a job's text must not run on into the jobs listed after it)."""
+    jobs = re.split(r"^(?:local)?rule (\w+):$", stdout, flags=re.MULTILINE)
+    return [text for name, text in zip(jobs[1::2], jobs[2::2]) if name == rule]
 
 
 def test_full_preset_dry_run_needs_nothing(tmp_path):
@@ -112,11 +120,11 @@ def test_rivals_listed_in_the_experiments_are_trained_and_shown_under_the_same_r
     config.write_text("experiments:\n  - dataset: camvid\n    variants: [camvid-M, DDRNet-23-slim]\n")
     run = snakemake(tmp_path, "-n", "-p", "reports/table3.csv", "--configfile", str(config), "--config", "preset=full")
     assert run.returncode == 0, run.stderr[-3000:]
-    train = [job for job in run.stdout.split("rule train:")[1:] if "variant=DDRNet-23-slim" in job]
+    train = [job for job in jobs_of(run.stdout, "train") if "variant=DDRNet-23-slim" in job]
     assert len(train) == 3 and '"iterations": 10000' in train[0] and '"train_split": "trainval"' in train[0]
-    evaluate = [job for job in run.stdout.split("rule evaluate:")[1:] if "variant=DDRNet-23-slim" in job][0]
+    evaluate = [job for job in jobs_of(run.stdout, "evaluate") if "variant=DDRNet-23-slim" in job][0]
     assert "--size 720 960" in evaluate
-    assert "results/full/eval/camvid/DDRNet-23-slim.json" in run.stdout.split("rule paper_table:")[1]
+    assert "results/full/eval/camvid/DDRNet-23-slim.json" in jobs_of(run.stdout, "paper_table")[0]
 
 
 def test_names_are_checked_against_the_package(tmp_path):
@@ -154,7 +162,7 @@ def test_the_bf16_check_trains_camvid_m_with_amp_beside_the_fp32_runs(tmp_path):
     run = snakemake(tmp_path, "-n", "-p", "all", "--configfile", str(REPO / "config" / "cpu-bf16.yaml"),
                     "--config", f"camvid_copy={tmp_path}")
     assert run.returncode == 0, run.stderr[-3000:]
-    train = [job for job in run.stdout.split("rule train:")[1:]]
+    train = jobs_of(run.stdout, "train")
     assert len(train) == 3 and all('"amp": true' in job and '"iterations": 2000' in job for job in train)
     assert all("--out results/cpu-bf16/train/camvid/camvid-M/seed" in job for job in train)
 
