@@ -61,6 +61,11 @@ def _report(args: argparse.Namespace) -> None:
     if args.preset is None:
         raise InputError(f"report {args.table} needs --preset (the workflow preset that produced --results)")
     records = read_records(args.results)
+    if args.table == "precision":
+        from crosscbam.reports.precision import write_precision
+
+        write_precision(read_records(args.reference), records, args.scale or f"{args.preset} preset", args.csv, args.md)
+        return
     if args.table == "ablation":
         from crosscbam.reports.ablation import write_ablation
 
@@ -220,14 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
     complexity.set_defaults(func=_complexity)
 
     report = commands.add_parser("report", help="compile result JSONs into a table (CSV + Markdown)")
-    report.add_argument("table", choices=[*TABLES, "complexity", "claims", "claims-ours", "protocol", "ablation"],
+    report.add_argument("table", choices=[*TABLES, "complexity", "claims", "claims-ours", "protocol", "ablation", "precision"],
                         help="claims: the paper-side audit and protocol: the training settings (need no --results); "
                              "claims-ours: the claims against our results; ablation: Table 4 measured over seeds "
-                             "(per-seed evaluations of the --dataset ablation networks)")
+                             "(per-seed evaluations of the --dataset ablation networks); precision: a precision change "
+                             "(--results) against FP32 runs of the same recipe and seeds (--reference)")
     report.add_argument("--results", nargs="*", default=[], help="result JSONs (complexity, aggregated evaluation, FPS)")
     report.add_argument("--preset", help="workflow preset that produced the results (all but claims)")
     report.add_argument("--dataset", default="camvid", help="ablation: the dataset its networks were trained on")
-    report.add_argument("--scale", help="ablation: the scale named in every row (data copy, resolution, budget, seeds)")
+    report.add_argument("--scale", help="ablation, precision: the scale named in every row (data copy, resolution, budget, seeds)")
+    report.add_argument("--reference", nargs="*", default=[], help="precision: the FP32 runs' per-seed evaluation JSONs")
     report.add_argument("--ablation", nargs="*", default=[], help="claims-ours: measured ablation CSVs (reports/ablation_*.csv) whose "
                                                                    "ordering verdicts join the table")
     report.add_argument("--csv", required=True)

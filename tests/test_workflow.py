@@ -158,13 +158,24 @@ def test_cpu_preset_runs_on_the_segnet_copy_at_its_own_resolution(tmp_path):
 
 def test_the_bf16_check_trains_camvid_m_with_amp_beside_the_fp32_runs(tmp_path):
     """config/cpu-bf16.yaml: the cpu preset's recipe and seeds with bf16 autocast on, camvid-M only, in its
-    own folders (results/cpu-bf16), so the FP32 runs of results/cpu are its comparison."""
-    run = snakemake(tmp_path, "-n", "-p", "all", "--configfile", str(REPO / "config" / "cpu-bf16.yaml"),
-                    "--config", f"camvid_copy={tmp_path}")
+    own folders (results/cpu-bf16), compared seed by seed with the FP32 runs of results/cpu, which it
+    needs and never makes."""
+    args = ["-n", "-p", "all", "--configfile", str(REPO / "config" / "cpu-bf16.yaml"), "--config", f"camvid_copy={tmp_path}"]
+    missing = snakemake(tmp_path, *args)
+    assert missing.returncode != 0
+    assert "compares with run 'cpu', which lacks results/cpu/eval/camvid/camvid-M/seed0.json: run that preset first" in missing.stdout + missing.stderr
+    for seed in (0, 1, 2):  # the FP32 runs, as the cpu preset leaves them
+        (tmp_path / f"results/cpu/eval/camvid/camvid-M").mkdir(parents=True, exist_ok=True)
+        (tmp_path / f"results/cpu/eval/camvid/camvid-M/seed{seed}.json").write_text("{}")
+    run = snakemake(tmp_path, *args)
     assert run.returncode == 0, run.stderr[-3000:]
     train = jobs_of(run.stdout, "train")
     assert len(train) == 3 and all('"amp": true' in job and '"iterations": 2000' in job for job in train)
     assert all("--out results/cpu-bf16/train/camvid/camvid-M/seed" in job for job in train)
+    precision = jobs_of(run.stdout, "precision_report")[0]
+    assert "--results results/cpu-bf16/eval/camvid/camvid-M/seed0.json" in precision
+    assert "--reference results/cpu/eval/camvid/camvid-M/seed0.json" in precision
+    assert "reports/precision_camvid.csv" in jobs_of(run.stdout, "html_report")[0]
 
 
 def test_unlock_works_without_cores_as_snakemake_suggests(tmp_path):

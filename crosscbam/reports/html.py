@@ -308,7 +308,8 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
     parts.append("</section>")
     for csv in map(Path, tables):
         name, frame = csv.stem, frames[csv.stem]
-        title = f"Table {name[5:]}" if name.startswith("table") else TITLES.get(name, name.capitalize())
+        title = (f"Table {name[5:]}" if name.startswith("table") else f"Precision change against FP32 on {name[10:]} (ours)"
+                 if name.startswith("precision_") else TITLES.get(name, name.capitalize()))
         parts.append(f"<h2 id='{html.escape(name)}'>{html.escape(title)}</h2>")
         parts.append(_notes_html(_markdown_sections(csv.with_suffix(".md"))[""]))
         footnotes: list[str] = []
@@ -318,6 +319,12 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out: str |
             parts.append(_table_html(frame[frame["part"] == "row"][ROW_COLUMNS].round(2), f"{name}-rows"))
             parts.append(_table_html(frame[frame["part"] == "claim"][CLAIM_COLUMNS].round(2), f"{name}-claims"))
             parts.append(_sections_html(name, csv.with_suffix(".md")))
+            continue
+        if name.startswith("precision_") and "part" in frame:
+            from crosscbam.reports.precision import COLUMNS, SUMMARY_COLUMNS as PRECISION_SUMMARY
+
+            parts.append(_table_html(frame[frame["part"] == "summary"][PRECISION_SUMMARY].round(2), f"{name}-summary"))
+            parts.append(_table_html(frame[frame["part"] == "seed"][COLUMNS].astype({"seed": int}).round(2), f"{name}-seeds"))
             continue
         if name.startswith("table"):
             frame, footnotes = compact_view(frame)

@@ -263,6 +263,22 @@ def ablation_scale(dataset):
             f"seeds {','.join(map(str, TRAIN['seeds']))}")
 
 
+def precision_reports():
+    """reports/precision_<dataset> where this run is a precision change of `reference_run` (config/cpu-bf16.yaml)."""
+    return [f"precision_{d}" for d in dict.fromkeys(d for d, _ in experiments())] if config.get("reference_run") else []
+
+
+def reference_evaluations(wildcards):
+    """The reference run's per-seed evaluations of this run's networks: made by that run, never by this DAG."""
+    paths = [f"results/{config['reference_run']}/eval/{wildcards.dataset}/{v}/seed{s}.json"
+             for v in experiment_variants(wildcards.dataset) for s in TRAIN["seeds"]]
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        raise ValueError(f"reports/precision_{wildcards.dataset} compares with run {config['reference_run']!r}, which lacks {missing[0]}: "
+                         f"run that preset first (snakemake --cores 2 {' '.join(missing)} --config preset={config['reference_run']})")
+    return paths
+
+
 def deployment_reports():
     """reports/deployment where the preset deploys a network."""
     return ["deployment"] if SETTINGS.get("deploy") else []
@@ -281,7 +297,7 @@ def training_metrics(kind):
 
 def all_targets():
     """Everything `snakemake` builds by default: the data, every result behind the reports, the reports."""
-    tables = list(TABLES) + SUMMARY_TABLES + ablation_reports() + deployment_reports()
+    tables = list(TABLES) + SUMMARY_TABLES + ablation_reports() + deployment_reports() + precision_reports()
     return (
         [dataset_ready(d) for d in DATA_CONFIG["datasets"]]
         + [evaluation(d, v) for d, v in experiments()]

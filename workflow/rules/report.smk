@@ -143,6 +143,24 @@ rule ablation_report:
         "--results {input} --csv {output.csv} --md {output.md} 2> {log}"
 
 
+rule precision_report:
+    input:
+        candidate=lambda wildcards: [f"{RESULTS}/eval/{wildcards.dataset}/{v}/seed{s}.json"
+                                     for v in experiment_variants(wildcards.dataset) for s in TRAIN["seeds"]],
+        reference=reference_evaluations,
+    output:
+        csv="reports/precision_{dataset}.csv",
+        md="reports/precision_{dataset}.md",
+    log:
+        f"{LOGS}/report/precision_{{dataset}}.log",
+    params:
+        preset=RUN,
+        scale=lambda wildcards: shlex.quote(ablation_scale(wildcards.dataset)),
+    shell:
+        "crosscbam report precision --preset {params.preset} --scale {params.scale} --results {input.candidate} "
+        "--reference {input.reference} --csv {output.csv} --md {output.md} 2> {log}"
+
+
 rule figure_speed_accuracy:
     input:
         "reports/table2.csv",
@@ -185,8 +203,8 @@ rule figure_training_curves:
 
 rule html_report:
     input:
-        tables=[f"reports/{t}.csv" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports(), *deployment_reports()]],
-        markdown=[f"reports/{t}.md" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports(), *deployment_reports()]],
+        tables=[f"reports/{t}.csv" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports(), *deployment_reports(), *precision_reports()]],
+        markdown=[f"reports/{t}.md" for t in [*TABLES, *SUMMARY_TABLES, "claims_ours", *ablation_reports(), *deployment_reports(), *precision_reports()]],
         figures=[f"reports/figures/{f}.png" for f in FIGURES],
     output:
         "reports/report.html",
