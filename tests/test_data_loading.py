@@ -133,6 +133,33 @@ def test_training_batches_do_not_depend_on_the_number_of_workers(tree):
         assert torch.equal(image0, image4) and torch.equal(label0, label4)
 
 
+def test_decoded_samples_kept_in_memory_give_the_same_batches_and_fit_the_budget(tree, tmp_path):
+    """A training that loads in its own process keeps decoded images (trainer._build_dataset); the
+    augmented samples equal a decode-every-time dataset's, epoch after epoch, and a transform never
+    changes the kept arrays."""
+    from crosscbam.training import make_config
+    from crosscbam.training.trainer import DECODED_CACHE_BYTES, _build_dataset
+
+    copy = shutil.copytree(tree, tmp_path / "cityscapes")
+    transform = TrainTransform((32, 64), (0.5, 2.0), base_size=(64, 128), cat_max_ratio=0.75, photometric=True)
+    plain = build_dataset("cityscapes", copy, "train", transform=transform, seed=3)
+    kept = build_dataset("cityscapes", copy, "train", transform=transform, seed=3, cache_bytes=1 << 30)
+    for epoch in (0, 1, 2):
+        for i in range(len(plain)):
+            (a, la), (b, lb) = plain.sample(i, epoch), kept.sample(i, epoch)
+            assert torch.equal(a, b) and torch.equal(la, lb)
+    image, label = kept.load(0)
+    assert not image.flags.writeable and kept._cached_bytes == len(kept) * (image.nbytes + label.nbytes)
+    shutil.rmtree(copy / "leftImg8bit")  # decoded once: the files are not read again
+    assert torch.equal(kept.sample(1, 5)[0], kept.sample(1, 5)[0])
+    small = build_dataset("cityscapes", tree, "train", cache_bytes=image.nbytes + label.nbytes)  # room for one
+    [small.load(i) for i in range(len(small))]
+    assert list(small._decoded) == [0]
+    config = make_config("M1", "cityscapes", str(tree), "unused", overrides=["workers=0"])
+    assert _build_dataset(config).cache_bytes == DECODED_CACHE_BYTES
+    assert _build_dataset(make_config("M1", "cityscapes", str(tree), "unused", overrides=["workers=2"])).cache_bytes == 0
+
+
 def test_trainval_is_train_then_val(tree):
     train, val = build_dataset("cityscapes", tree, "train"), build_dataset("cityscapes", tree, "val")
     trainval = build_dataset("cityscapes", tree, "trainval")

@@ -55,6 +55,7 @@ def build_dataset(
     split: str,
     transform: Transform | None = None,
     seed: int = 0,
+    cache_bytes: int = 0,
 ) -> SegmentationDataset:
     """The ``split`` of dataset ``name`` under the prepared tree ``root``.
 
@@ -67,13 +68,14 @@ def build_dataset(
         transform: a :class:`~crosscbam.data.transforms.TrainTransform` or ``EvalTransform``; ``None``
             returns the full-resolution image, normalised.
         seed: base of the augmentation randomness, ``np.random.default_rng([seed, epoch, index])``.
+        cache_bytes: decoded samples kept in memory up to this many bytes (0: none).
     """
     from crosscbam.data.datasets import SegmentationDataset
 
     info = get_info(name)
     parts = ("train", "val") if split == "trainval" else (split,)
     samples = [sample for part in parts for sample in info.find_samples(Path(root), part)]
-    return SegmentationDataset(info, samples, split=split, transform=transform, seed=seed)
+    return SegmentationDataset(info, samples, split=split, transform=transform, seed=seed, cache_bytes=cache_bytes)
 
 
 __all__ = ["DATASETS", "IGNORE_INDEX", "SPLITS", "DataError", "DatasetInfo", "MissingCredentials", "build_dataset", "evenly_spaced", "get_info"]

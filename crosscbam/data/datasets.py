@@ -78,15 +78,22 @@ class SegmentationDataset(Dataset):
         split: the split's name, for messages.
         transform: ``transform(image, label, rng)``; ``None`` normalises the full image.
         seed: base seed of the augmentation.
+        cache_bytes: keep decoded samples in memory up to this many bytes (0: decode every time). Where
+            loading runs in the training process itself, decoding every epoch takes cores from the step;
+            each loader worker would hold its own copy, so loaders with workers leave it off.
     """
 
-    def __init__(self, info: DatasetInfo, samples: Samples, split: str = "", transform: Transform | None = None, seed: int = 0):
+    def __init__(self, info: DatasetInfo, samples: Samples, split: str = "", transform: Transform | None = None, seed: int = 0,
+                 cache_bytes: int = 0):
         self.info = info
         self.samples = list(samples)
         self.split = split
         self.transform = transform
         self.seed = int(seed)
         self.epoch = 0
+        self.cache_bytes = int(cache_bytes)
+        self._decoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._cached_bytes = 0
 
     @property
     def num_classes(self) -> int:
@@ -100,7 +107,18 @@ class SegmentationDataset(Dataset):
         return len(self.samples)
 
     def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """The decoded, checked RGB image and ``uint8`` label of sample ``index`` (no transform)."""
+        """The decoded, checked RGB image and ``uint8`` label of sample ``index`` (no transform); from memory
+        where an earlier call decoded it and ``cache_bytes`` had room (the transforms never write into it)."""
+        if index in self._decoded:
+            return self._decoded[index]
+        image, label = self._decode(index)
+        if self._cached_bytes + image.nbytes + label.nbytes <= self.cache_bytes:
+            image.flags.writeable = label.flags.writeable = False  # a transform writing in place fails loudly
+            self._decoded[index] = (image, label)
+            self._cached_bytes += image.nbytes + label.nbytes
+        return image, label
+
+    def _decode(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         image_path, label_path = self.samples[index]
         image = read_image(image_path)
         if label_path is None:

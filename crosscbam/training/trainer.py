@@ -120,13 +120,20 @@ def _sha256_prefix_check(path: Path) -> None:
         raise CheckpointError(f"pretrained checkpoint {path} has sha256 {digest[:8]}..., its name says {match.group(1)}; re-download it")
 
 
+#: Decoded training images kept in memory when the training process loads them itself (no workers): real
+#: CamVid's 367 at 360x480 take 0.25 GiB and save a decode per image per epoch (5 ms of a ~170 ms bf16 step
+#: on 2 cores); a split larger than this decodes the rest every time.
+DECODED_CACHE_BYTES = 1 << 30
+
+
 def _build_dataset(config: TrainConfig) -> Dataset:
     from crosscbam.data import build_dataset
     from crosscbam.data.transforms import TrainTransform
 
     transform = TrainTransform(crop_size=config.crop_size, scale_range=config.scale_range, base_size=config.base_size,
                                cat_max_ratio=config.cat_max_ratio, flip_prob=config.flip_prob, photometric=config.photometric)
-    return build_dataset(config.dataset, Path(config.data_root), config.train_split, transform=transform, seed=config.seed)
+    return build_dataset(config.dataset, Path(config.data_root), config.train_split, transform=transform, seed=config.seed,
+                         cache_bytes=DECODED_CACHE_BYTES if config.workers == 0 else 0)
 
 
 def make_loader(dataset: Dataset, config: TrainConfig, start_iteration: int = 0, rank: int = 0, world_size: int = 1,
