@@ -48,11 +48,6 @@ def check_backend_precision(name: str, precision: str) -> None:
         raise InputError(f"{name} runs {runs}; {precision} is measured with --backend {able}")
 
 
-def backend_device(name: str, device: str | None) -> str:
-    """The device backend ``name`` runs on when ``device`` is asked for (``None``: the backend's default)."""
-    return get_backend(name).device(device)
-
-
 @dataclass(frozen=True)
 class BackendChoice:
     """The backend a request resolved to, and why when it differs from the request."""

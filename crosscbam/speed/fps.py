@@ -19,7 +19,7 @@ from crosscbam.models import canonical_name, get_variant
 from crosscbam.variants import speed_reference
 from crosscbam.provenance import provenance
 from crosscbam.speed.backend import RunnerSpec
-from crosscbam.speed.backends import BackendChoice, auto_candidates, backend_device, check_backend_precision, get_backend, select_backend
+from crosscbam.speed.backends import BackendChoice, auto_candidates, check_backend_precision, get_backend, select_backend
 from crosscbam.speed.load import machine_load
 from crosscbam.speed.roofline import roofline
 from crosscbam.speed.timing import MIN_ITERATIONS, MIN_SECONDS, ROUNDS, WARMUP, Runner, time_interleaved
@@ -127,7 +127,7 @@ def fastest_backend(name: str, size: tuple[int, int], options: TimingOptions, ch
     device for ``options.device``); the fastest is chosen, and the note gives them all."""
     candidates = auto_candidates(options.precision)
     with ExitStack() as scratch:
-        runners = {b: _runner(name, size, dataclasses.replace(options, backend=b, device=backend_device(b, options.device)), checkpoint, scratch)[0]
+        runners = {b: _runner(name, size, dataclasses.replace(options, backend=b, device=get_backend(b).device(options.device)), checkpoint, scratch)[0]
                    for b in candidates}
         timings = time_interleaved(runners, warmup=3, min_seconds=AUTO_PROBE_SECONDS, min_iterations=5)
         del runners
@@ -147,7 +147,7 @@ def _resolve(options: TimingOptions, probe: tuple[str, tuple[int, int]], checkpo
     else:
         choice = select_backend(options.backend)
     check_backend_precision(choice.backend, options.precision)
-    return choice, dataclasses.replace(options, backend=choice.backend, device=backend_device(choice.backend, options.device))
+    return choice, dataclasses.replace(options, backend=choice.backend, device=get_backend(choice.backend).device(options.device))
 
 
 PROTOCOL = ("latency: batch 1, random input resident on the device, warm-up untimed, synchronise before every clock "
