@@ -82,4 +82,6 @@ def test_the_cli_writes_both_parts_and_the_html_shows_them(tmp_path):
     build_report([str(csv)], [], tmp_path / "report.html", "cpu-bf16", {})
     page = (tmp_path / "report.html").read_text()
     assert "Precision change against FP32 on camvid (ours)" in page and "keeps accuracy" in page
+    assert f"The cpu-bf16 preset is not the paper's protocol ({SCALE})" in page
+    assert f"bf16 autocast against FP32, camvid-M (seeds 0 1 2, {SCALE}): final val mIoU -0.50 points, test +0.50" in page
     assert not re.search(r"\bnan\b", page.lower()) and ">0.0<" not in page  # seeds shown as integers

@@ -213,8 +213,9 @@ def _counted(counter: Counter) -> str:
 
 
 def _scale_words(frames: dict[str, pd.DataFrame]) -> str:
-    """How the run departs from the paper: the measured ablations' scale where there is one."""
-    scales = [str(s) for name, frame in frames.items() if name.startswith("ablation_") for s in frame.get("scale", pd.Series(dtype=object)).dropna().unique()]
+    """How the run departs from the paper: the scale its reports on real images name (ablation, precision) where there is one."""
+    scales = list(dict.fromkeys(str(s) for name, frame in frames.items() if name.startswith(("ablation_", "precision_"))
+                                for s in frame.get("scale", pd.Series(dtype=object)).dropna().unique()))
     return "; ".join(scales) if scales else "synthetic data, few iterations"
 
 
@@ -235,6 +236,13 @@ def real_data_items(frames: dict[str, pd.DataFrame]) -> list[str]:
         for claim in claims.to_dict("records"):
             gain = f"{claim['gain_mean']:+.2f} points" if pd.notna(claim.get("gain_mean")) else "no paired seeds"
             items.append(f"{claim['id']} ({claim['comparison']}): {claim['verdict']} ({gain}).")
+    for name, frame in frames.items():
+        if name.startswith("precision_") and "part" in frame:
+            seeds = frame[frame["part"] == "seed"]
+            for row in frame[frame["part"] == "summary"].to_dict("records"):
+                change = seeds.loc[seeds["network"] == row["network"], "candidate"].iloc[0]
+                items.append(f"{change} against FP32, {row['network']} (seeds {row['seeds']}, {row['scale']}): final val mIoU "
+                             f"{row['val_difference_mean']:+.2f} points, test {row['test_difference_mean']:+.2f}: {row['verdict']}.")
     return items
 
 
