@@ -2,6 +2,7 @@
 interleaved in one process (forward + the paper's loss + backward + SGD update on a real batch shape).
 
 Levers (``TrainConfig`` fields): ``channels_last`` (NHWC tensors and weights; FP32, the same maths),
+``compile_loss`` (the loss terms through ``torch.compile``: the same maths in one fused loop),
 ``amp`` (bfloat16 autocast on a CPU: only where the CPU has native bf16, AVX512_BF16 or AMX; a departure
 from the authors' FP32 recipe). ``--compile`` adds ``torch.compile`` of the model (its compile time is
 reported apart). Each configuration runs ``--rounds`` rounds of ``--steps`` steps, in turn (A B C, B C A,
@@ -28,10 +29,11 @@ from crosscbam.models import build_model, get_variant
 from crosscbam.training import PaperLoss
 
 def configurations(compile_model: bool) -> dict[str, dict]:
-    """The levers, each alone and bf16 with channels_last; bf16 only on a CPU with native bf16."""
-    out = {"eager fp32": {}, "channels_last": {"channels_last": True}}
+    """The levers, each alone, and bf16 with each FP32 lever; bf16 only on a CPU with native bf16."""
+    out = {"eager fp32": {}, "channels_last": {"channels_last": True}, "compiled loss": {"compile_loss": True}}
     if native_bf16():
-        out |= {"bf16 autocast": {"amp": True}, "bf16 + channels_last": {"amp": True, "channels_last": True}}
+        out |= {"bf16 autocast": {"amp": True}, "bf16 + channels_last": {"amp": True, "channels_last": True},
+                "bf16 + compiled loss": {"amp": True, "compile_loss": True}}
     if compile_model:
         out["compile fp32"] = {"compile": True}
         if native_bf16():
@@ -50,7 +52,6 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
     classes = get_variant(args.variant).num_classes
-    criterion = PaperLoss()
     images = torch.randn(args.batch, 3, *args.size, generator=torch.Generator().manual_seed(0))
     labels = torch.randint(0, classes, (args.batch, *args.size), generator=torch.Generator().manual_seed(1))
     runs = {}
@@ -62,8 +63,9 @@ def main() -> None:
         forward = torch.compile(model) if levers.get("compile") else model
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
         x = images.contiguous(memory_format=layout)
+        criterion = PaperLoss(compiled=bool(levers.get("compile_loss")))
 
-        def step(forward=forward, optimizer=optimizer, x=x, amp=bool(levers.get("amp"))) -> None:
+        def step(forward=forward, optimizer=optimizer, x=x, criterion=criterion, amp=bool(levers.get("amp"))) -> None:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
                 main_logits, aux_logits = forward(x)
             loss, _ = criterion(main_logits.float(), None if aux_logits is None else aux_logits.float(), labels)

@@ -101,6 +101,40 @@ def test_no_aux_head_means_cross_entropy_only():
     assert total.item() == pytest.approx(parts["loss_ce"]) and "loss_focal" not in parts
 
 
+def test_the_compiled_loss_equals_the_eager_one_in_value_and_gradients():
+    """compile_loss (TrainConfig): the same maths fused by torch.compile; equal within float tolerance,
+    with and without the auxiliary head, with ignored pixels and low-resolution logits to resize."""
+    from torch._dynamo.utils import counters
+
+    graphs = counters["stats"]["unique_graphs"]
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 11, (2, 48, 64), generator=generator)
+    labels[:, :5] = 255
+    for aux_shape in [(2, 11, 6, 8), None]:
+        main = torch.randn(2, 11, 12, 16, generator=generator)
+        aux = None if aux_shape is None else torch.randn(*aux_shape, generator=generator)
+        results = []
+        for compiled in (False, True):
+            inputs = [t.clone().requires_grad_() for t in (main, aux) if t is not None]
+            total, parts = PaperLoss(focal_gamma=2.0, focal_alpha=0.25, compiled=compiled)(inputs[0], inputs[1] if aux is not None else None, labels)
+            total.backward()
+            results.append((total.detach(), parts, [t.grad for t in inputs]))
+        (eager, eager_parts, eager_grads), (fused, fused_parts, fused_grads) = results
+        assert torch.allclose(fused, eager, rtol=1e-5, atol=1e-7) and fused_parts.keys() == eager_parts.keys()
+        assert all(torch.allclose(f, e, rtol=1e-4, atol=1e-9) for f, e in zip(fused_grads, eager_grads))
+    assert counters["stats"]["unique_graphs"] >= graphs + 2  # compiled: one graph with the aux head, one without
+
+
+def test_a_compiled_loss_without_a_compiler_is_one_line_before_training(monkeypatch):
+    from crosscbam.errors import ConfigError
+    from crosscbam.training.trainer import _check_compiler
+
+    monkeypatch.delenv("CXX", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(ConfigError, match=r"compile_loss=true needs a C\+\+ compiler .* or set compile_loss=false"):
+        _check_compiler()
+
+
 def test_all_ignored_gives_zero_not_nan():
     logits = torch.randn(1, 3, 2, 2, requires_grad=True)
     total, _ = PaperLoss()(logits, logits, torch.full((1, 2, 2), 255))

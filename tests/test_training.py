@@ -412,3 +412,19 @@ def test_channels_last_is_the_same_fp32_training_within_float_tolerance(tmp_path
     assert runs["true"][:3] == pytest.approx(runs["false"][:3], rel=2e-3)
     assert tiny_config(tmp_path / "a", channels_last="true").config_hash() != tiny_config(tmp_path / "a").config_hash()
 
+
+def test_a_compiled_loss_is_the_same_fp32_training_within_float_tolerance_and_may_resume(tmp_path):
+    """compile_loss: the loss terms run through torch.compile (its graphs counted), the losses of the first
+    iterations equal the eager run's to float rounding, and the run's identity is unchanged (a run may resume
+    with it switched, as with workers)."""
+    from torch._dynamo.utils import counters
+
+    runs = {}
+    for compiled in ("false", "true"):
+        graphs = counters["stats"]["unique_graphs"]
+        train(tiny_config(tmp_path / compiled, compile_loss=compiled), dataset=BlobDataset(), num_classes=2)
+        assert (counters["stats"]["unique_graphs"] > graphs) == (compiled == "true")
+        runs[compiled] = [json.loads(line)["loss"] for line in (tmp_path / compiled / "metrics.jsonl").read_text().splitlines()]
+    assert runs["true"][:3] == pytest.approx(runs["false"][:3], rel=2e-3)
+    assert tiny_config(tmp_path / "a", compile_loss="true").config_hash() == tiny_config(tmp_path / "a").config_hash()
+

@@ -6,7 +6,7 @@ keeps accuracy: the final val mIoU of the changed runs, paired by seed with the 
 at most ``KEPT_WITHIN`` points below, over at least ``MIN_SEEDS`` seeds (val, because the recipe is tuned
 on val; the test mIoU is shown beside it, scored once per trained network). Training speed is shown as
 each run's median images/s from its own log; the runs may have shared the machine with other work, so the
-interleaved benchmark (benchmarks/train_step.py) is the speed comparison and these are context. Torch-free.
+interleaved benchmark (benchmarks/train_step.py) is the speed comparison and these are context.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from crosscbam.reports.ablation import paired_difference
 KEPT_WITHIN = 1.0
 #: Fewest seeds the verdict needs.
 MIN_SEEDS = 3
-#: Settings that may differ between the two runs: where they write, their name, and the precision itself.
-_MAY_DIFFER = {"out", "preset", "progress", "amp"}
+#: Settings that may differ between the two runs besides those that change nothing learnt
+#: (crosscbam.training.config.NON_SEMANTIC): the run's name and the precision itself.
+_MAY_DIFFER = {"preset", "amp"}
 
 COLUMNS = ["network", "seed", "reference", "candidate", "val_reference", "val_candidate", "val_difference",
            "test_reference", "test_candidate", "test_difference", "images_per_s_reference", "images_per_s_candidate",
@@ -65,8 +66,10 @@ def _by_seed(records: list[dict]) -> dict[tuple[str, int], dict]:
 
 
 def _same_recipe(reference: dict, candidate: dict, key: tuple[str, int]) -> None:
+    from crosscbam.training.config import NON_SEMANTIC
+
     differ = sorted(k for k in set(reference["config"]) | set(candidate["config"])
-                    if k not in _MAY_DIFFER and reference["config"].get(k) != candidate["config"].get(k))
+                    if k not in _MAY_DIFFER | set(NON_SEMANTIC) and reference["config"].get(k) != candidate["config"].get(k))
     if differ:
         raise InputError(f"{key[0]} seed {key[1]}: the two runs differ in {', '.join(differ)} besides precision; "
                          "train both with one recipe (config/cpu-bf16.yaml changes only `amp`)")

@@ -35,7 +35,9 @@ from crosscbam.models.layers import BN_EPS
 from crosscbam.presets import default_preset, recipe
 
 #: Fields that do not change what is trained (excluded from the config hash).
-NON_SEMANTIC = ("out", "data_root", "workers", "log_every", "checkpoint_every", "progress", "val_every")
+#: compile_loss computes the same loss (equal to the eager one within float tolerance, a test), so a run may
+#: resume with it switched.
+NON_SEMANTIC = ("out", "data_root", "workers", "log_every", "checkpoint_every", "progress", "val_every", "compile_loss")
 
 
 @dataclass
@@ -76,6 +78,10 @@ class TrainConfig:
     # NHWC tensors and weights: the same FP32 maths in another memory layout (1.06x on a 2-core AVX-512
     # CPU for camvid-M, benchmarks/train_step.py); losses equal eager NCHW within float tolerance.
     channels_last: bool = False
+    # The loss terms through torch.compile: the same maths in one fused loop over the full-resolution
+    # logits instead of a dozen passes (x1.40 FP32, x1.84 with bf16 for camvid-M on a 2-core AVX-512 CPU,
+    # benchmarks/train_step.py); compiles once per process and needs a C++ compiler.
+    compile_loss: bool = False
     checkpoint_every: int = 50
     log_every: int = 10
     # val mIoU (whole images at their own size) every this many iterations, logged for the training

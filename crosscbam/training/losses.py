@@ -58,6 +58,9 @@ class PaperLoss(nn.Module):
         focal_gamma: focusing parameter (authors: MMSeg's default 2.0; the paper: "gamma in [0, 5]").
         focal_alpha: foreground weight of the binary focal terms (authors: MMSeg's default 0.5).
         ignore_index: label value without loss.
+        compiled: compute the terms with ``torch.compile`` (the same maths, one fused loop instead of a
+            dozen passes over the full-resolution logits; compiles once per process, needs a C++ compiler
+            on a CPU). On a 2-core CPU the eager terms take about a third of camvid-M's training step.
 
     ``loss(main_logits, aux_logits, labels)`` takes the heads' raw outputs (any resolution; they are
     resized to the labels) and labels ``(B, H, W)``; ``aux_logits`` is ``None`` for variants without
@@ -66,7 +69,7 @@ class PaperLoss(nn.Module):
     """
 
     def __init__(self, main_weight: float = 1.0, aux_weight: float = 1.0, focal_gamma: float = 2.0,
-                 focal_alpha: float = 0.5, ignore_index: int = IGNORE_INDEX) -> None:
+                 focal_alpha: float = 0.5, ignore_index: int = IGNORE_INDEX, compiled: bool = False) -> None:
         super().__init__()
         if not 0.0 <= focal_alpha <= 1.0:
             raise ValueError(f"focal_alpha must be in [0, 1], got {focal_alpha}")
@@ -76,14 +79,21 @@ class PaperLoss(nn.Module):
             raise ValueError(f"loss weights must be >= 0, got main {main_weight}, aux {aux_weight}")
         self.main_weight, self.aux_weight = main_weight, aux_weight
         self.focal_gamma, self.focal_alpha, self.ignore_index = focal_gamma, focal_alpha, ignore_index
+        self.terms = torch.compile(self._terms, dynamic=False) if compiled else self._terms
 
-    def forward(self, main_logits: Tensor, aux_logits: Tensor | None, labels: Tensor) -> tuple[Tensor, dict[str, float]]:
+    def _terms(self, main_logits: Tensor, aux_logits: Tensor | None, labels: Tensor) -> tuple[Tensor, Tensor | None]:
+        """The unweighted CE and focal terms (tensors only, so that a compiled version has no graph break)."""
         size = labels.shape[-2:]
         ce = cross_entropy(resize_to(main_logits, size), labels, self.ignore_index)
+        if aux_logits is None:
+            return ce, None
+        return ce, sigmoid_focal_loss(resize_to(aux_logits, size), labels, self.focal_gamma, self.focal_alpha, self.ignore_index)
+
+    def forward(self, main_logits: Tensor, aux_logits: Tensor | None, labels: Tensor) -> tuple[Tensor, dict[str, float]]:
+        ce, focal = self.terms(main_logits, aux_logits, labels)
         total = self.main_weight * ce
         parts = {"loss_ce": ce.item()}
-        if aux_logits is not None:
-            focal = sigmoid_focal_loss(resize_to(aux_logits, size), labels, self.focal_gamma, self.focal_alpha, self.ignore_index)
+        if focal is not None:
             total = total + self.aux_weight * focal
             parts["loss_focal"] = focal.item()
         return total, parts
