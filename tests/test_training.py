@@ -313,6 +313,31 @@ def test_the_log_survives_a_workflow_deleting_it_before_the_resume(tmp_path, mon
     assert logged(broken / "metrics.jsonl") == logged(whole / "metrics.jsonl") and len(logged(whole / "metrics.jsonl")) == 6
 
 
+def test_the_log_survives_being_deleted_under_a_running_training(tmp_path, monkeypatch):
+    """A workflow re-run deletes metrics.jsonl while the old training still runs (it was orphaned, or is
+    saving on a stop): the checkpoints it saves next keep the whole log, and the file comes back whole."""
+    from crosscbam.training import trainer
+
+    def logged(path):
+        return [{k: v for k, v in json.loads(line).items() if k not in ("elapsed_s", "images_per_s")} for line in path.read_text().splitlines()]
+
+    whole = tmp_path / "whole"
+    train(tiny_config(whole), dataset=BlobDataset(), num_classes=2)
+    run, saved, save_atomic = tmp_path / "run", [], trainer.save_atomic
+
+    def deleting_first(record, path, **kwargs):
+        if "metrics" in record:  # a resumable checkpoint (not the final weights)
+            (run / "metrics.jsonl").unlink(missing_ok=True)
+            saved.append(len(record["metrics"]))
+        return save_atomic(record, path, **kwargs)
+
+    monkeypatch.setattr(trainer, "save_atomic", deleting_first)
+    train(tiny_config(run), dataset=BlobDataset(), num_classes=2)
+    assert saved == [2, 4]  # the checkpoints of iterations 2 and 4 carry the log so far, the file gone or not
+    assert logged(run / "metrics.jsonl") == logged(whole / "metrics.jsonl")  # written again whole after each deletion
+    monkeypatch.setattr(trainer, "save_atomic", save_atomic)
+
+
 def test_evaluating_an_unfinished_checkpoint_says_which_iteration_it_holds(tmp_path, capsys):
     from crosscbam.cli import main
 

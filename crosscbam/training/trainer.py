@@ -470,9 +470,10 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
         run.resume(previous)
 
     metrics_path = out / METRICS_NAME
+    log: list[str] = []  # the log's lines, kept here too: they travel with each checkpoint whatever happens to the file
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        _restore_metrics(metrics_path, run.iteration, (previous or {}).get("metrics"))
+        log = _restore_metrics(metrics_path, run.iteration, (previous or {}).get("metrics"))
         write_text(json.dumps({**dataclasses.asdict(config), "config_hash": config_hash, "data_identity": data}, indent=2, default=list) + "\n",
                    out / "config.json")
 
@@ -480,7 +481,7 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
         if final:
             save_atomic(run.snapshot(True, config_hash, data), out / FINAL_NAME)
         else:  # the log so far travels with the checkpoint: a workflow re-run may delete metrics.jsonl (a job output)
-            record = {**run.snapshot(False, config_hash, data), "metrics": metrics_path.read_text().splitlines() if metrics_path.exists() else []}
+            record = {**run.snapshot(False, config_hash, data), "metrics": list(log)}
             save_atomic(record, out / CHECKPOINT_NAME, previous=out / PREVIOUS_NAME)
 
     loader = make_loader(dataset, config, run.iteration, rank, world_size, pin_memory=run.device.type == "cuda")
@@ -501,11 +502,11 @@ def _train(config: TrainConfig, variant: str, out: Path, rank: int, local_rank: 
             progress.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}", img_s=f"{rate:.1f}", refresh=False)
             progress.update(1)
             if iteration % config.log_every == 0 or iteration == config.iterations:
-                _append_metrics(metrics_path, {"iteration": iteration, "loss": loss.item(), **parts, "lr": lr,
-                                               "images_per_s": rate, "elapsed_s": run.elapsed})
+                _append_metrics(metrics_path, log, {"iteration": iteration, "loss": loss.item(), **parts, "lr": lr,
+                                                    "images_per_s": rate, "elapsed_s": run.elapsed})
                 window_start, window_images = time.perf_counter(), 0
             if config.val_every and (iteration % config.val_every == 0 or iteration == config.iterations):
-                _append_metrics(metrics_path, {"iteration": iteration, "val_miou": validate(), "elapsed_s": run.elapsed})
+                _append_metrics(metrics_path, log, {"iteration": iteration, "val_miou": validate(), "elapsed_s": run.elapsed})
             if iteration % config.checkpoint_every == 0 and iteration < config.iterations:
                 save()
         if _agreed(bool(stops), world_size) and iteration < config.iterations:
@@ -536,19 +537,25 @@ def _progress_bar(config: TrainConfig, start: int, rank: int):
                 disable=rank != 0 or not config.progress, unit="it", dynamic_ncols=True)
 
 
-def _append_metrics(path: Path, record: dict) -> None:
-    with path.open("a") as stream:
-        stream.write(json.dumps(record) + "\n")
+def _append_metrics(path: Path, log: list[str], record: dict) -> None:
+    """One line more in ``log`` and in the file; a file deleted under the run (a workflow re-run removing a
+    job's outputs) is written again whole."""
+    log.append(json.dumps(record))
+    if path.exists():
+        with path.open("a") as stream:
+            stream.write(log[-1] + "\n")
+    else:
+        write_text("".join(line + "\n" for line in log), path)
 
 
-def _restore_metrics(path: Path, iteration: int, saved: list[str] | None) -> None:
+def _restore_metrics(path: Path, iteration: int, saved: list[str] | None) -> list[str]:
     """The log as it stood at the resumed ``iteration``: the lines saved with the checkpoint where it has them
     (Snakemake deletes an interrupted job's outputs, metrics.jsonl among them, before re-running it), else
     the file's own lines up to that iteration; lines past it (written by a run killed after them) and a
     last line torn by the kill are dropped."""
     lines = saved if saved is not None else (path.read_text().splitlines() if path.exists() else [])
     if not lines and not path.exists():
-        return
+        return []
     kept = []
     for line in lines:
         try:
@@ -557,4 +564,5 @@ def _restore_metrics(path: Path, iteration: int, saved: list[str] | None) -> Non
         except (ValueError, KeyError, TypeError):  # a line torn by a kill mid-write: dropped
             continue
     write_text("".join(line + "\n" for line in kept), path)
+    return kept
 
