@@ -30,7 +30,8 @@ def test_check_times_every_table_network_and_the_training_step_on_a_cpu(tmp_path
     ratio = speed.loc["camvid-L", "fps"] / speed.loc["camvid-M", "fps"]
     assert speed.loc["camvid-L", "ratio_to_cross_cbam_m"] == pytest.approx(ratio, rel=0.1)  # fps is rounded to 0.1
     training = pd.read_csv(tmp_path / "training.csv")
-    assert list(training["shape"]) == [name for name, _, _ in check.TRAINING_SHAPES] and (training["images_per_s"] > 0).all()
+    assert list(training["shape"]) == [name for name, _, _ in check.TRAINING_SHAPES for _ in ("eager", "compiled")]
+    assert list(training["loss"]) == ["eager", "compiled"] * len(check.TRAINING_SHAPES) and (training["images_per_s"] > 0).all()
 
 
 def check_imports() -> set[str]:
