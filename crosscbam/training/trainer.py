@@ -131,8 +131,8 @@ def _check_compiler() -> None:
 
 
 #: Decoded training images kept in memory when the training process loads them itself (no workers): real
-#: CamVid's 367 at 360x480 take 0.25 GiB and save a decode per image per epoch (5 ms of a ~170 ms bf16 step
-#: on 2 cores); a split larger than this decodes the rest every time.
+#: CamVid's 367 at 360x480 take 0.25 GiB and save a decode per image per epoch (5 ms, against 100-200 ms of
+#: step per image on 2 cores); a split larger than this decodes the rest every time.
 DECODED_CACHE_BYTES = 1 << 30
 
 
