@@ -52,6 +52,10 @@ def test_runs_that_differ_besides_precision_or_lack_a_reference_are_refused(tmp_
     with pytest.raises(InputError, match=r"camvid-M seed 0: the two runs differ in lr besides precision"):
         precision_tables(*runs(tmp_path / "a", [0.5] * 3, [0.5] * 3, lr=0.01))
     precision_tables(*runs(tmp_path / "a2", [0.5] * 3, [0.5] * 3, compile_loss=True, workers=2))  # nothing learnt differs
+    # a run recorded before a setting existed ran with its default
+    precision_tables(*runs(tmp_path / "a3", [0.5] * 3, [0.5] * 3, channels_last=False))
+    with pytest.raises(InputError, match="differ in channels_last"):
+        precision_tables(*runs(tmp_path / "a4", [0.5] * 3, [0.5] * 3, channels_last=True))
     reference, candidate = runs(tmp_path / "b", [0.5] * 2, [0.5] * 3)
     with pytest.raises(InputError, match=r"no FP32 reference run for camvid-M seed 2"):
         precision_tables(reference, candidate)

@@ -66,10 +66,15 @@ def _by_seed(records: list[dict]) -> dict[tuple[str, int], dict]:
 
 
 def _same_recipe(reference: dict, candidate: dict, key: tuple[str, int]) -> None:
-    from crosscbam.training.config import NON_SEMANTIC
+    import dataclasses
 
+    from crosscbam.training.config import NON_SEMANTIC, TrainConfig
+
+    # a setting a run's record lacks was added after it trained: it ran with that setting's default
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
     differ = sorted(k for k in set(reference["config"]) | set(candidate["config"])
-                    if k not in _MAY_DIFFER | set(NON_SEMANTIC) and reference["config"].get(k) != candidate["config"].get(k))
+                    if k not in _MAY_DIFFER | set(NON_SEMANTIC)
+                    and reference["config"].get(k, defaults.get(k)) != candidate["config"].get(k, defaults.get(k)))
     if differ:
         raise InputError(f"{key[0]} seed {key[1]}: the two runs differ in {', '.join(differ)} besides precision; "
                          "train both with one recipe (config/cpu-bf16.yaml changes only `amp`)")
