@@ -153,8 +153,11 @@ def claims_ours_rows(frame: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _number(value, digits: int = 2) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+def number(value, digits: int = 2, sign: bool = False) -> str:
+    """A Markdown cell: ``n/a`` for a missing value, else ``digits`` decimals (with its sign where asked)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
 
 
 def write_ablation(records: list[dict], dataset: str, scale: str, csv: str, md: str) -> None:
@@ -169,10 +172,10 @@ def write_ablation(records: list[dict], dataset: str, scale: str, csv: str, md: 
              "A direction at this scale, never the paper's Cityscapes number.", "",
              "| row | network | seeds | mIoU | per seed |", "|---|---|---|---|---|"]
     for r in rows.to_dict("records"):
-        spread = f" ± {_number(r['miou_std'])}" if r["miou_std"] is not None else " (one seed)" if r["n_seeds"] == 1 else ""
-        lines.append(f"| {r['row']} | {r['network']} | {r['n_seeds']} | {_number(r['miou_mean'])}{spread} | {r['miou_per_seed'] or 'not run'} |")
+        spread = f" ± {number(r['miou_std'])}" if r["miou_std"] is not None else " (one seed)" if r["n_seeds"] == 1 else ""
+        lines.append(f"| {r['row']} | {r['network']} | {r['n_seeds']} | {number(r['miou_mean'])}{spread} | {r['miou_per_seed'] or 'not run'} |")
     lines += ["", "| claim | comparison | gain (points) | 95 % interval | verdict |", "|---|---|---|---|---|"]
     for c in claims.to_dict("records"):
-        interval = f"[{_number(c['ci95_low'])}, {_number(c['ci95_high'])}]" if c["ci95_low"] is not None else "n/a"
-        lines.append(f"| {c['id']} | {c['comparison']} | {_number(c['gain_mean'])} | {interval} | {c['verdict']} |")
+        interval = f"[{number(c['ci95_low'])}, {number(c['ci95_high'])}]" if c["ci95_low"] is not None else "n/a"
+        lines.append(f"| {c['id']} | {c['comparison']} | {number(c['gain_mean'])} | {interval} | {c['verdict']} |")
     write_text("\n".join(lines) + "\n", md)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from crosscbam.errors import InputError
-from crosscbam.reports.ablation import paired_difference
+from crosscbam.reports.ablation import number, paired_difference
 
 #: Most val mIoU points a precision change may lose on average and still count as keeping accuracy.
 KEPT_WITHIN = 1.0
@@ -125,12 +125,6 @@ def verdict(diff: dict) -> str:
     return f"loses accuracy (mean val difference {diff['mean']:+.2f} < -{KEPT_WITHIN:g} point over {n} seeds)"
 
 
-def _number(value, digits: int = 2, sign: bool = False) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
-
-
 def write_precision(reference: list[dict], candidate: list[dict], scale: str, csv: str, md: str) -> None:
     """``csv`` holds both parts (a ``part`` column); ``md`` the summary, then one line per seed."""
     from crosscbam.io import write_text
@@ -145,11 +139,11 @@ def write_precision(reference: list[dict], candidate: list[dict], scale: str, cs
              "benchmark: benchmarks/train_step.py times both in one run).", "",
              "| network | seeds | val difference | 95 % interval | test difference | verdict |", "|---|---|---|---|---|---|"]
     for s in summary.to_dict("records"):
-        lines.append(f"| {s['network']} | {s['seeds']} | {_number(s['val_difference_mean'], sign=True)} | "
-                     f"[{_number(s['ci95_low'])}, {_number(s['ci95_high'])}] | {_number(s['test_difference_mean'], sign=True)} | {s['verdict']} |")
+        lines.append(f"| {s['network']} | {s['seeds']} | {number(s['val_difference_mean'], sign=True)} | "
+                     f"[{number(s['ci95_low'])}, {number(s['ci95_high'])}] | {number(s['test_difference_mean'], sign=True)} | {s['verdict']} |")
     lines += ["", "| network | seed | val ref. | val | test ref. | test | img/s ref. | img/s |", "|---|---|---|---|---|---|---|---|"]
     for r in rows.to_dict("records"):
-        lines.append(f"| {r['network']} | {r['seed']} | {_number(r['val_reference'])} | {_number(r['val_candidate'])} | "
-                     f"{_number(r['test_reference'])} | {_number(r['test_candidate'])} | "
-                     f"{_number(r['images_per_s_reference'])} | {_number(r['images_per_s_candidate'])} |")
+        lines.append(f"| {r['network']} | {r['seed']} | {number(r['val_reference'])} | {number(r['val_candidate'])} | "
+                     f"{number(r['test_reference'])} | {number(r['test_candidate'])} | "
+                     f"{number(r['images_per_s_reference'])} | {number(r['images_per_s_candidate'])} |")
     write_text("\n".join(lines) + "\n", md)

@@ -207,6 +207,12 @@ def evaluation(dataset, variant):
     return f"{RESULTS}/eval/{dataset}/{variant}.json"
 
 
+def seed_evaluations(dataset, variants, results=RESULTS):
+    """The per-seed evaluations of `variants` over the preset's seeds, in `results` (another run's folder for
+    a comparison with it)."""
+    return [f"{results}/eval/{dataset}/{v}/seed{s}.json" for v in variants for s in TRAIN["seeds"]]
+
+
 # --- reports (report.smk) ------------------------------------------------------------------------
 def table_variants(table):
     """The networks of a paper table's rows (then of its rows of ours only) that the experiments run (the
@@ -270,8 +276,7 @@ def precision_reports():
 
 def reference_evaluations(wildcards):
     """The reference run's per-seed evaluations of this run's networks: made by that run, never by this DAG."""
-    paths = [f"results/{config['reference_run']}/eval/{wildcards.dataset}/{v}/seed{s}.json"
-             for v in experiment_variants(wildcards.dataset) for s in TRAIN["seeds"]]
+    paths = seed_evaluations(wildcards.dataset, experiment_variants(wildcards.dataset), f"results/{config['reference_run']}")
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         raise ValueError(f"reports/precision_{wildcards.dataset} compares with run {config['reference_run']!r}, which lacks {missing[0]}: "

@@ -25,7 +25,7 @@ rule evaluate:
 
 rule aggregate_seeds:
     input:
-        lambda wildcards: expand(f"{RESULTS}/eval/{wildcards.dataset}/{wildcards.variant}/seed{{seed}}.json", seed=TRAIN["seeds"]),
+        lambda wildcards: seed_evaluations(wildcards.dataset, [wildcards.variant]),
     output:
         f"{RESULTS}/eval/{{dataset}}/{{variant}}.json",
     log:

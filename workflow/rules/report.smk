@@ -127,9 +127,8 @@ rule figure_ablation:
 
 rule ablation_report:
     input:
-        lambda wildcards: [f"{RESULTS}/eval/{wildcards.dataset}/{network}/seed{seed}.json"
-                           for _, network in ABLATION_STEPS[wildcards.dataset] if network in experiment_variants(wildcards.dataset)
-                           for seed in TRAIN["seeds"]],
+        lambda wildcards: seed_evaluations(wildcards.dataset, [network for _, network in ABLATION_STEPS[wildcards.dataset]
+                                                               if network in experiment_variants(wildcards.dataset)]),
     output:
         csv="reports/ablation_{dataset}.csv",
         md="reports/ablation_{dataset}.md",
@@ -145,8 +144,7 @@ rule ablation_report:
 
 rule precision_report:
     input:
-        candidate=lambda wildcards: [f"{RESULTS}/eval/{wildcards.dataset}/{v}/seed{s}.json"
-                                     for v in experiment_variants(wildcards.dataset) for s in TRAIN["seeds"]],
+        candidate=lambda wildcards: seed_evaluations(wildcards.dataset, experiment_variants(wildcards.dataset)),
         reference=reference_evaluations,
     output:
         csv="reports/precision_{dataset}.csv",
