@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from crosscbam.tables import TABLES
 
@@ -138,6 +139,15 @@ def test_names_are_checked_against_the_package(tmp_path):
     config.write_text("experiments:\n  - dataset: kitti\n    variants: [M1]\n")  # dataset names: crosscbam.data.DATASETS
     run = snakemake(tmp_path, "-n", "reports/table5.csv", "--configfile", str(config))
     assert run.returncode != 0 and "experiments datasets: unknown kitti; expected one of cityscapes, camvid" in run.stdout + run.stderr
+    # a per-dataset setting is checked by name too: the schema leaves dataset names to the package
+    config.write_text("presets:\n  smoke:\n    train:\n      recipe:\n        kitti: {iterations: 5}\n")
+    run = snakemake(tmp_path, "-n", "reports/table5.csv", "--configfile", str(config))
+    assert run.returncode != 0 and "train recipe datasets: unknown kitti; expected one of cityscapes, camvid" in run.stdout + run.stderr
+    tiny = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["presets"]["smoke"]
+    del tiny["data"]["synthetic"]["camvid"]
+    config.write_text(yaml.safe_dump({"presets": {"tiny": tiny}}))
+    run = snakemake(tmp_path, "-n", "reports/table5.csv", "--configfile", str(config), "--config", "preset=tiny")
+    assert run.returncode != 0 and "data.synthetic: no sizes for camvid" in run.stdout + run.stderr
 
 
 def test_cpu_preset_runs_on_the_segnet_copy_at_its_own_resolution(tmp_path):

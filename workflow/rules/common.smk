@@ -22,12 +22,16 @@ def check_names():
     """Names the schema cannot know are checked against their one home (the config, the package)."""
     if config["preset"] not in config["presets"]:
         raise ValueError(f"config preset: unknown {config['preset']!r}; expected one of {', '.join(config['presets'])}")
-    speed = config["presets"][config["preset"]]["speed"]
+    preset = config["presets"][config["preset"]]
+    speed = preset["speed"]
+    synthetic = [name for name in preset["data"].get("synthetic", {}) if name != "seed"]
     known = {
         "experiments datasets": (sorted({e["dataset"] for e in experiment_list()}), list(DATASETS)),
-        "data datasets": (config["presets"][config["preset"]]["data"].get("datasets", []), list(DATASETS)),
-        "deploy dataset": ([config["presets"][config["preset"]].get("deploy", {}).get("dataset")] if "deploy" in config["presets"][config["preset"]] else [],
-                           list(DATASETS)),
+        "data datasets": (preset["data"].get("datasets", []), list(DATASETS)),
+        "data synthetic datasets": (synthetic, list(DATASETS)),
+        "train recipe datasets": (list(preset["train"]["recipe"]), list(DATASETS)),
+        "evaluate split datasets": (list(preset["evaluate"]["split"]), list(DATASETS)),
+        "deploy dataset": ([preset["deploy"]["dataset"]] if "deploy" in preset else [], list(DATASETS)),
         "experiments variants": (sorted({v for e in experiment_list() for v in e["variants"]}), list_variants()),
         "speed variants": (speed["variants"], list_variants()),
         "speed tables": (speed["tables"], SPEED_TABLES),
@@ -38,6 +42,10 @@ def check_names():
         unknown = [v for v in values if v not in valid]
         if unknown:
             raise ValueError(f"config {field}: unknown {', '.join(unknown)}; expected one of {', '.join(valid)}")
+    unsized = [name for name in preset["data"].get("datasets", []) if name not in synthetic]
+    if preset["data"].get("source") == "synthetic" and unsized:
+        raise ValueError(f"config presets.{config['preset']}.data.synthetic: no sizes for {', '.join(unsized)}; "
+                         "add e.g. {n_train: 24, n_val: 8, n_test: 8, size: [240, 320]} under its name")
 
 
 def experiment_list():
