@@ -45,7 +45,15 @@ def _report(args: argparse.Namespace) -> None:
     if args.table == "protocol":  # settings only: no result records
         from crosscbam.protocol import write_protocol
 
-        write_protocol(args.csv, args.md)
+        run = None
+        if args.settings:
+            from crosscbam.protocol import ResolvedRun
+            from crosscbam.training.cli import parse_settings
+
+            if not args.preset:
+                raise InputError("report protocol --settings needs --preset (the preset the run's settings came from)")
+            run = ResolvedRun(args.run or args.preset, args.preset, parse_settings(args.settings))
+        write_protocol(args.csv, args.md, run)
         return
     from crosscbam.records import read_records
     from crosscbam.reports.markdown import write_table
@@ -237,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--reference", nargs="*", default=[], help="precision: the FP32 runs' per-seed evaluation JSONs")
     report.add_argument("--ablation", nargs="*", default=[], help="claims-ours: measured ablation CSVs (reports/ablation_*.csv) whose "
                                                                    "ordering verdicts join the table")
+    report.add_argument("--run", help="protocol: the workflow run's name, where an overlay gave it its own (e.g. cpu-bf16)")
+    report.add_argument("--settings", metavar="JSON", help="protocol: the run's training settings per dataset as the workflow "
+                        "resolved them ({dataset: {field: value}}); listed where they differ from the preset's")
     report.add_argument("--csv", required=True)
     report.add_argument("--md", required=True)
     report.set_defaults(func=_report)

@@ -65,3 +65,10 @@ def recipe(preset: str, dataset: str, path: str | Path | None = None) -> dict:
     if dataset not in recipes:
         raise ConfigError(f"preset {preset!r} in {source} has no training recipe for {dataset!r}; expected one of {', '.join(recipes)}")
     return dict(recipes[dataset] or {})
+
+
+def settings(preset: str, dataset: str, path: str | Path | None = None) -> dict:
+    """What a training of ``dataset`` under ``preset`` departs from the authors' recipe with: its recipe, then
+    the preset's ``train.set`` over it (as the workflow passes them to ``crosscbam train --settings``)."""
+    departures = recipe(preset, dataset, path)  # checks the preset and the dataset
+    return {**departures, **(_read(config_path(path))["presets"][preset].get("train", {}).get("set") or {})}

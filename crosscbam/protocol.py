@@ -24,7 +24,7 @@ from crosscbam.models import get_variant
 from crosscbam.models.init import CLASSIFIER_STD
 from crosscbam.training import TrainConfig, make_config
 from crosscbam.training.config import NON_SEMANTIC
-from crosscbam.variants import published_counts
+from crosscbam.variants import VARIANTS, published_counts
 
 AUTHORS_CHECK = "make authors-check"
 
@@ -171,8 +171,9 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def write_protocol(csv_path: str | Path, md_path: str | Path) -> pd.DataFrame:
-    """Write the audit: full details to CSV, a screen-wide summary to Markdown. Returns the table."""
+def write_protocol(csv_path: str | Path, md_path: str | Path, run: ResolvedRun | None = None) -> pd.DataFrame:
+    """Write the audit: full details to CSV, a screen-wide summary to Markdown (with ``run``'s departures
+    where they are not a preset's of the configuration). Returns the table."""
     table = protocol_table()
     csv_path, md_path = Path(csv_path), Path(md_path)
     write_text(table.to_csv(index=False), csv_path)
@@ -193,13 +194,25 @@ def write_protocol(csv_path: str | Path, md_path: str | Path) -> pd.DataFrame:
     ]
     body = compact.to_markdown(index=False)
     write_text("# Training and evaluation protocol: paper, authors' code, ours\n\n"
-               + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n\n" + preset_departures() + rival_recipes(), md_path)
+               + "".join(f"- {note}\n" for note in notes) + "\n" + body + "\n\n" + preset_departures(run) + rival_recipes(), md_path)
     return table
 
 
-def preset_departures() -> str:
-    """Each other preset's departures from the authors' recipe (the full preset's values), per dataset."""
-    from crosscbam.presets import preset_names, recipe
+@dataclass(frozen=True)
+class ResolvedRun:
+    """A workflow run's training settings as the workflow resolved them (an overlay such as
+    config/cpu-bf16.yaml may change its preset's): its name, its preset, and per dataset the settings it
+    passes to ``crosscbam train --settings``."""
+
+    name: str
+    preset: str
+    settings: dict[str, dict]
+
+
+def preset_departures(run: ResolvedRun | None = None) -> str:
+    """Each other preset's departures from the authors' recipe (the full preset's values), per dataset; then
+    ``run``'s, where an overlay made them differ from its preset's."""
+    from crosscbam.presets import preset_names
 
     lines = ["## Other presets: their departures from the authors' recipe", "",
              "- A preset other than `full` is never a reproduction: it changes the settings below (ours; the "
@@ -208,16 +221,28 @@ def preset_departures() -> str:
         if preset == "full":
             continue
         for dataset in DATASETS:
-            variant = "M1" if dataset == "cityscapes" else "camvid-M"
             try:
-                ours = make_config(variant, dataset, "-", "-", preset=preset)
+                ours = make_config(_shown_network(dataset), dataset, "-", "-", preset=preset)
             except ValueError:  # the preset does not train this dataset
                 continue
-            authors = make_config(variant, dataset, "-", "-", preset="full")
-            shown = [f"{f.name} {_text(f.name, getattr(ours, f.name))} (authors {_text(f.name, getattr(authors, f.name))})"
-                     for f in fields(TrainConfig) if f.name not in NOT_RECIPE and getattr(ours, f.name) != getattr(authors, f.name)]
-            lines.append(f"- `{preset}`, {dataset}: " + "; ".join(shown) + ".")
+            lines.append(f"- `{preset}`, {dataset}: {_departures(ours)}.")
+    for dataset, settings in sorted((run.settings if run else {}).items()):
+        ours = make_config(_shown_network(dataset), dataset, "-", "-", preset=run.preset, settings=settings)
+        if run.name in preset_names() and ours == make_config(_shown_network(dataset), dataset, "-", "-", preset=run.preset):
+            continue  # the preset as the configuration defines it: listed above
+        lines.append(f"- `{run.name}` (this run: preset `{run.preset}` with the workflow's overlay), {dataset}: {_departures(ours)}.")
     return "\n".join(lines) + "\n\n"
+
+
+def _shown_network(dataset: str) -> str:
+    """The network whose training settings a dataset's line shows (all of a preset's networks share them)."""
+    return next(name for name, variant in VARIANTS.items() if variant.dataset == dataset)
+
+
+def _departures(ours: TrainConfig) -> str:
+    authors = make_config(ours.variant, ours.dataset, "-", "-", preset="full")
+    return "; ".join(f"{f.name} {_text(f.name, getattr(ours, f.name))} (authors {_text(f.name, getattr(authors, f.name))})"
+                     for f in fields(TrainConfig) if f.name not in NOT_RECIPE and getattr(ours, f.name) != getattr(authors, f.name))
 
 
 def _text(name: str, value: object) -> str:

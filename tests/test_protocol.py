@@ -71,3 +71,25 @@ def test_every_value_of_ours_names_where_it_is_set():
     assert table.loc["focal gamma", "ours_source"] == "crosscbam/training/config.py TrainConfig defaults: focal_gamma"
     assert table.loc["iterations", "ours_source"] == "config/config.yaml presets.full.train.recipe: cityscapes/camvid.iterations"
     assert table["ours_source"].str.len().gt(0).all()  # a fact, a test or the authors' check: never nothing
+
+
+def test_a_runs_overlay_departures_are_listed_under_its_own_name():
+    """A run an overlay changed (config/cpu-bf16.yaml: the cpu preset with bf16 autocast) lists its departures,
+    amp included; a run that is its preset as the configuration defines it adds no line."""
+    from crosscbam.presets import settings
+    from crosscbam.protocol import ResolvedRun, preset_departures
+
+    bf16 = ResolvedRun("cpu-bf16", "cpu", {"camvid": {**settings("cpu", "camvid"), "amp": True}})
+    line = next(line for line in preset_departures(bf16).splitlines() if line.startswith("- `cpu-bf16`"))
+    assert "preset `cpu`" in line and "amp True (authors False)" in line and "iterations 2000 (authors 10000)" in line
+    assert "compile_loss" not in line  # changes nothing learnt
+    same = ResolvedRun("cpu", "cpu", {"camvid": settings("cpu", "camvid")})
+    assert preset_departures(same) == preset_departures()
+
+
+def test_a_presets_set_applies_without_the_workflow_too():
+    """`crosscbam train --preset cpu` trains what the workflow's cpu jobs train: the recipe with `set:` over it."""
+    from crosscbam.presets import settings
+
+    assert settings("cpu", "camvid")["compile_loss"] is True
+    assert make_config("camvid-M", "camvid", "-", "-", preset="cpu").compile_loss is True

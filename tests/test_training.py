@@ -227,10 +227,10 @@ def test_settings_from_the_workflow_arrive_once_typed_and_give_the_presets_run(t
     `--set`s parsed back: the run is the same as the preset's own recipe (same config hash), integers
     written for float fields do not change it, and a bad object is a one-line error."""
     from crosscbam.errors import ConfigError
-    from crosscbam.presets import recipe
+    from crosscbam.presets import settings
 
     preset = make_config("camvid-M", "camvid", "-", "-", preset="cpu", seed=1)
-    passed = json.loads(json.dumps(recipe("cpu", "camvid")))  # as the workflow's JSON carries it: lists, not tuples
+    passed = json.loads(json.dumps(settings("cpu", "camvid")))  # as the workflow's JSON carries it: lists, not tuples
     from_settings = make_config("camvid-M", "camvid", "-", "-", preset="cpu", seed=1, settings=passed)
     assert from_settings == preset and from_settings.config_hash() == preset.config_hash()
     as_ints = make_config("camvid-M", "camvid", "-", "-", preset="cpu", seed=1, settings={**passed, "scale_range": [1, 2]})

@@ -186,6 +186,8 @@ def test_the_bf16_check_trains_camvid_m_with_amp_beside_the_fp32_runs(tmp_path):
     assert "--results results/cpu-bf16/eval/camvid/camvid-M/seed0.json" in precision
     assert "--reference results/cpu/eval/camvid/camvid-M/seed0.json" in precision
     assert "reports/precision_camvid.csv" in jobs_of(run.stdout, "html_report")[0]
+    protocol = jobs_of(run.stdout, "protocol")[0]  # the departure is listed under the run's own name
+    assert "--preset cpu --run cpu-bf16" in protocol and '"amp": true' in protocol
 
 
 def test_unlock_works_without_cores_as_snakemake_suggests(tmp_path):

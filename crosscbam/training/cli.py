@@ -16,7 +16,7 @@ from crosscbam.io import write_json
 def _train(args: argparse.Namespace) -> None:
     from crosscbam.training import make_config, train
 
-    settings = _settings(args.settings) if args.settings is not None else None
+    settings = parse_settings(args.settings) if args.settings is not None else None
     config = make_config(args.variant, args.dataset, args.data_root, args.out, args.preset, args.seed, args.set, args.config_file,
                          settings)
     if args.print_config:
@@ -27,7 +27,7 @@ def _train(args: argparse.Namespace) -> None:
     print(f"{final} (config {config.config_hash()}, {time.perf_counter() - started:.1f} s this call)")
 
 
-def _settings(text: str) -> dict:
+def parse_settings(text: str) -> dict:
     """--settings: a JSON object of TrainConfig fields (the workflow's resolved recipe, typed as in the YAML)."""
     from crosscbam.errors import ConfigError
 

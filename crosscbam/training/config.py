@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, fields
 
 from crosscbam.errors import ConfigError
 from crosscbam.models.layers import BN_EPS
-from crosscbam.presets import default_preset, recipe
+from crosscbam.presets import default_preset, settings as preset_settings
 
 #: Fields that do not change what is trained (excluded from the config hash).
 #: compile_loss computes the same loss (equal to the eager one within float tolerance, a test), so a run may
@@ -189,11 +189,11 @@ def make_config(variant: str, dataset: str, data_root: str, out: str, preset: st
                 overrides: list[str] | None = None, config_file: str | None = None, settings: dict | None = None) -> TrainConfig:
     """A validated config: the authors' recipe (the dataclass defaults), the preset's departures from it,
     then ``key=value`` overrides. The departures are ``settings`` where given (the workflow resolves them
-    once and passes them typed), else ``presets.<preset>.train.recipe.<dataset>`` of the configuration
+    once and passes them typed), else ``presets.<preset>.train.recipe.<dataset>`` with the preset's ``train.set`` over it
     (:mod:`crosscbam.presets`); ``preset`` defaults to the configuration's ``preset:``."""
     settable = [f.name for f in fields(TrainConfig) if f.name not in ("variant", "dataset", "data_root", "out", "preset", "extra")]
     preset = preset or default_preset(config_file)
-    values = dict(settings) if settings is not None else recipe(preset, dataset, config_file)
+    values = dict(settings) if settings is not None else preset_settings(preset, dataset, config_file)
     unknown = sorted(set(values) - set(settable))
     if unknown:
         source = "--settings" if settings is not None else f"preset {preset!r} ({dataset})"

@@ -92,11 +92,20 @@ def experiment_variants(dataset):
     return [v for d, v in experiments() if d == dataset]
 
 
+def dataset_settings(dataset):
+    """A training's settings on `dataset`, resolved once: the preset's recipe for it as Snakemake merged it (so
+    --configfile overlays apply), then the preset's `set`, which applies to every dataset."""
+    return {**TRAIN["recipe"][dataset], **TRAIN["set"]}
+
+
 def training_settings(wildcards):
-    """The job's training settings, resolved once and passed typed as one JSON object (`crosscbam train
-    --settings`): the preset's recipe for the dataset as Snakemake merged it (so --configfile overlays apply),
-    then the preset's `set`, which applies to every dataset."""
-    return json.dumps({**TRAIN["recipe"][wildcards.dataset], **TRAIN["set"]}, separators=(", ", ": "))
+    """The job's training settings passed typed as one JSON object (`crosscbam train --settings`)."""
+    return json.dumps(dataset_settings(wildcards.dataset), separators=(", ", ": "))
+
+
+def run_settings():
+    """This run's training settings per dataset it trains, as one JSON object (`crosscbam report protocol`)."""
+    return json.dumps({dataset: dataset_settings(dataset) for dataset in TRAIN["recipe"]}, separators=(", ", ": "))
 
 
 def compute_threads():

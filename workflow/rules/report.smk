@@ -66,8 +66,13 @@ rule protocol:
         md="reports/protocol.md",
     log:
         f"{LOGS}/report/protocol.log",
+    params:
+        preset=PRESET,
+        run=RUN,
+        settings=run_settings(),
     shell:
-        "crosscbam report protocol --csv {output.csv} --md {output.md} 2> {log}"
+        "crosscbam report protocol --preset {params.preset} --run {params.run} --settings {params.settings:q} "
+        "--csv {output.csv} --md {output.md} 2> {log}"
 
 
 rule complexity_summary:
