@@ -68,7 +68,13 @@ def recipe(preset: str, dataset: str, path: str | Path | None = None) -> dict:
 
 
 def settings(preset: str, dataset: str, path: str | Path | None = None) -> dict:
-    """What a training of ``dataset`` under ``preset`` departs from the authors' recipe with: its recipe, then
-    the preset's ``train.set`` over it (as the workflow passes them to ``crosscbam train --settings``)."""
+    """What a training of ``dataset`` under ``preset`` departs from the authors' recipe with (:func:`resolve`)."""
     departures = recipe(preset, dataset, path)  # checks the preset and the dataset
-    return {**departures, **(_read(config_path(path))["presets"][preset].get("train", {}).get("set") or {})}
+    return resolve(departures, _read(config_path(path))["presets"][preset].get("train", {}).get("set"))
+
+
+def resolve(recipe_: dict, set_: dict | None) -> dict:
+    """A preset's training settings on one dataset: its recipe for it, then its ``train.set``, which applies to
+    every dataset, over it. The workflow resolves a job's settings with this too (from Snakemake's merged
+    configuration, overlays included) and passes them to ``crosscbam train --settings``."""
+    return {**recipe_, **(set_ or {})}

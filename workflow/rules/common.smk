@@ -10,6 +10,7 @@ from snakemake.utils import validate
 from crosscbam.reports.ablation import STEPS as ABLATION_STEPS
 from crosscbam.data import DATASETS, camvid_segnet
 from crosscbam.paper import evaluation_size, paper_table, row_network, rows_not_in_paper, speed_group
+from crosscbam.presets import resolve as resolve_settings
 from crosscbam.speed.backends import BACKEND_NAMES as BACKENDS, PRECISIONS, get_backend
 from crosscbam.tables import SPEED_TABLES, TABLES
 from crosscbam.variants import get_variant, list_variants, speed_reference, weights_of
@@ -93,9 +94,9 @@ def experiment_variants(dataset):
 
 
 def dataset_settings(dataset):
-    """A training's settings on `dataset`, resolved once: the preset's recipe for it as Snakemake merged it (so
-    --configfile overlays apply), then the preset's `set`, which applies to every dataset."""
-    return {**TRAIN["recipe"][dataset], **TRAIN["set"]}
+    """A training's settings on `dataset`, resolved once from the preset as Snakemake merged it (so --configfile
+    overlays apply): crosscbam.presets.resolve."""
+    return resolve_settings(TRAIN["recipe"][dataset], TRAIN["set"])
 
 
 def training_settings(wildcards):
