@@ -174,6 +174,7 @@ def test_the_bf16_check_trains_camvid_m_with_amp_beside_the_fp32_runs(tmp_path):
     missing = snakemake(tmp_path, *args)
     assert missing.returncode != 0
     assert "compares with run 'cpu', which lacks results/cpu/eval/camvid/camvid-M/seed0.json: run that preset first" in missing.stdout + missing.stderr
+    assert f"--config preset=cpu camvid_copy={tmp_path})" in missing.stdout + missing.stderr  # the user's local copy, kept
     for seed in (0, 1, 2):  # the FP32 runs, as the cpu preset leaves them
         (tmp_path / f"results/cpu/eval/camvid/camvid-M").mkdir(parents=True, exist_ok=True)
         (tmp_path / f"results/cpu/eval/camvid/camvid-M/seed{seed}.json").write_text("{}")

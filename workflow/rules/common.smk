@@ -298,7 +298,8 @@ def reference_evaluations(wildcards):
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         raise ValueError(f"reports/precision_{wildcards.dataset} compares with run {config['reference_run']!r}, which lacks {missing[0]}: "
-                         f"run that preset first (snakemake --cores 2 {' '.join(missing)} --config preset={config['reference_run']})")
+                         f"run that preset first (snakemake --cores 2 {' '.join(missing)} --config preset={config['reference_run']}"
+                         + (f" camvid_copy={shlex.quote(config['camvid_copy'])}" if config.get("camvid_copy") else "") + ")")
     return paths
 
 
