@@ -55,22 +55,27 @@ def preset_names(path: str | Path | None = None) -> list[str]:
     return list(_read(config_path(path))["presets"])
 
 
-def recipe(preset: str, dataset: str, path: str | Path | None = None) -> dict:
-    """``presets.<preset>.train.recipe.<dataset>``: the preset's departures from the authors' recipe."""
+def _training(preset: str, dataset: str, path: str | Path | None) -> tuple[dict, dict]:
+    """``presets.<preset>.train``'s recipe for ``dataset`` and its ``set``, read once; unknown names are one line."""
     source = config_path(path)
     presets = _read(source)["presets"]
     if preset not in presets:
         raise ConfigError(f"unknown preset {preset!r} in {source}; expected one of {', '.join(presets)}")
-    recipes = presets[preset].get("train", {}).get("recipe", {})
+    train = presets[preset].get("train", {})
+    recipes = train.get("recipe", {})
     if dataset not in recipes:
         raise ConfigError(f"preset {preset!r} in {source} has no training recipe for {dataset!r}; expected one of {', '.join(recipes)}")
-    return dict(recipes[dataset] or {})
+    return dict(recipes[dataset] or {}), dict(train.get("set") or {})
+
+
+def recipe(preset: str, dataset: str, path: str | Path | None = None) -> dict:
+    """``presets.<preset>.train.recipe.<dataset>``: the preset's departures from the authors' recipe."""
+    return _training(preset, dataset, path)[0]
 
 
 def settings(preset: str, dataset: str, path: str | Path | None = None) -> dict:
     """What a training of ``dataset`` under ``preset`` departs from the authors' recipe with (:func:`resolve`)."""
-    departures = recipe(preset, dataset, path)  # checks the preset and the dataset
-    return resolve(departures, _read(config_path(path))["presets"][preset].get("train", {}).get("set"))
+    return resolve(*_training(preset, dataset, path))
 
 
 def resolve(recipe_: dict, set_: dict | None) -> dict:

@@ -217,7 +217,8 @@ def preset_departures(run: ResolvedRun | None = None) -> str:
     lines = ["## Other presets: their departures from the authors' recipe", "",
              "- A preset other than `full` is never a reproduction: it changes the settings below (ours; the "
              "authors' value, as the full preset runs it, after 'authors').", ""]
-    for preset in preset_names():
+    presets = preset_names()
+    for preset in presets:
         if preset == "full":
             continue
         for dataset in DATASETS:
@@ -228,7 +229,7 @@ def preset_departures(run: ResolvedRun | None = None) -> str:
             lines.append(f"- `{preset}`, {dataset}: {_departures(ours)}.")
     for dataset, settings in sorted((run.settings if run else {}).items()):
         ours = make_config(_shown_network(dataset), dataset, "-", "-", preset=run.preset, settings=settings)
-        if run.name in preset_names() and ours == make_config(_shown_network(dataset), dataset, "-", "-", preset=run.preset):
+        if run.name in presets and ours == make_config(_shown_network(dataset), dataset, "-", "-", preset=run.preset):
             continue  # the preset as the configuration defines it: listed above
         lines.append(f"- `{run.name}` (this run: preset `{run.preset}` with the workflow's overlay), {dataset}: {_departures(ours)}.")
     return "\n".join(lines) + "\n\n"
