@@ -58,6 +58,16 @@ def test_tables_and_reports_name_the_scale_in_every_row(tmp_path):
     assert "Measured on real images (reduced scale)" in page and SCALE in page and not re.search(r"\bnan\b", page.lower())
 
 
+def test_a_partial_ablation_reads_one_seed_and_not_run_not_nan(tmp_path):
+    # while the trainings are under way: one row with three seeds, one with one, the others none
+    records = [record("camvid-M", s, 0.40 + 0.01 * s) for s in (0, 1, 2)] + [record("camvid-M-baseline", 0, 0.37)]
+    write_ablation(records, "camvid", SCALE, str(tmp_path / "a.csv"), str(tmp_path / "a.md"))
+    md = (tmp_path / "a.md").read_text()
+    assert "| camvid-M-baseline | 1 | 37.00 (one seed) | 37.00 |" in md
+    assert "| camvid-M-ccbam | 0 | n/a | not run |" in md
+    assert "| camvid-M | 3 | 41.00 ± 1.00 |" in md and "± n/a" not in md and "[n/a" not in md
+
+
 def test_a_record_without_its_seed_is_refused():
     from crosscbam.errors import InputError
 

@@ -171,11 +171,12 @@ def write_ablation(records: list[dict], dataset: str, scale: str, csv: str, md: 
              "Test mIoU (%) per row, mean ± std over seeds; a gain is paired by seed, with its 95 % t-interval. "
              "A direction at this scale, never the paper's Cityscapes number.", "",
              "| row | network | seeds | mIoU | per seed |", "|---|---|---|---|---|"]
+    # pandas turns a missing value into NaN in a column of numbers and keeps None in a column without one
     for r in rows.to_dict("records"):
-        spread = f" ± {number(r['miou_std'])}" if r["miou_std"] is not None else " (one seed)" if r["n_seeds"] == 1 else ""
+        spread = f" ± {number(r['miou_std'])}" if pd.notna(r["miou_std"]) else " (one seed)" if r["n_seeds"] == 1 else ""
         lines.append(f"| {r['row']} | {r['network']} | {r['n_seeds']} | {number(r['miou_mean'])}{spread} | {r['miou_per_seed'] or 'not run'} |")
     lines += ["", "| claim | comparison | gain (points) | 95 % interval | verdict |", "|---|---|---|---|---|"]
     for c in claims.to_dict("records"):
-        interval = f"[{number(c['ci95_low'])}, {number(c['ci95_high'])}]" if c["ci95_low"] is not None else "n/a"
+        interval = f"[{number(c['ci95_low'])}, {number(c['ci95_high'])}]" if pd.notna(c["ci95_low"]) else "n/a"
         lines.append(f"| {c['id']} | {c['comparison']} | {number(c['gain_mean'])} | {interval} | {c['verdict']} |")
     write_text("\n".join(lines) + "\n", md)
