@@ -165,7 +165,8 @@ def write_ablation(records: list[dict], dataset: str, scale: str, csv: str, md: 
     from crosscbam.io import write_text
 
     rows, claims = ablation_tables(records, dataset, scale)
-    frame = pd.concat([rows.assign(part="row"), claims.assign(part="claim")], ignore_index=True)
+    # a nullable integer, or the claims' empty cells would print the seed count as 3.0
+    frame = pd.concat([rows.astype({"n_seeds": "Int64"}).assign(part="row"), claims.assign(part="claim")], ignore_index=True)
     write_text(frame.to_csv(index=False), csv)
     lines = [f"# Table 4's ablation, measured: {scale}", "",
              "Test mIoU (%) per row, mean ± std over seeds; a gain is paired by seed, with its 95 % t-interval. "
